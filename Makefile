@@ -1,0 +1,40 @@
+# Thin wrapper over CMake for the README's commands. `make demo` and `make test`
+# install the Debian packages they need first (make deps; skipped when present).
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= $(shell nproc)
+DEB_PKGS := cmake make gcc pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler \
+	liblmdb-dev libuv1-dev libcriterion-dev libcurl4-openssl-dev libjansson-dev \
+	libssl-dev jq curl clang-format
+
+.PHONY: deps build build-asan test test-unit test-asan format format-check demo clean
+
+deps:
+	@scripts/deps.sh $(DEB_PKGS)
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DQUNFA_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+test: build format-check
+	ctest --test-dir $(BUILD) --output-on-failure -j 2
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

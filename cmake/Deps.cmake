@@ -1,0 +1,15 @@
+# Dependencies come from Debian. All but NNG ship pkg-config files; NNG 1.5 ships a
+# CMake package config instead, so it is found through that.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PROTOBUF_C REQUIRED IMPORTED_TARGET libprotobuf-c)
+pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
+pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto)
+find_package(nng 1.5 REQUIRED CONFIG)
+find_package(Threads REQUIRED)
+find_program(PROTOC_C NAMES protoc-c REQUIRED)
+if(QUNFA_BUILD_TESTS)
+  pkg_check_modules(CRITERION REQUIRED IMPORTED_TARGET criterion)
+endif()

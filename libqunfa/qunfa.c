@@ -1,0 +1,2 @@
+/* placeholder until the client library lands */
+int qunfa__placeholder;
