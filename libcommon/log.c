@@ -74,6 +74,8 @@ void qf_log(qf_log_level level, const char *event, const char *fmt, ...) {
     va_end(ap);
     if (n > 0)
       pos += (size_t)n;
+    else
+      pos--; /* nothing formatted: no trailing space */
   }
   /* Room for the newline: cut an overlong line and mark the cut. */
   if (pos > sizeof line - 1) {

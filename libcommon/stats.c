@@ -1,0 +1,276 @@
+#include "qf/stats.h"
+
+#include "qf/alloc.h"
+#include "qf/clock.h"
+#include "qf/err.h"
+#include "qf/log.h"
+
+#include <jansson.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A stats request carries nothing we read; anything larger is not ours. */
+#define STATS_RECV_MAX 4096
+/* Requests served at once: a few is plenty for `qunfa top` and scrapers. */
+#define STATS_CONTEXTS 4
+
+struct qf_counter {
+  _Atomic uint64_t v;
+  char *name;
+};
+
+struct qf_gauge {
+  _Atomic int64_t v;
+  char *name;
+};
+
+/* One request in flight on its own context: receive, render, send, again. */
+typedef struct server_ctx {
+  qf_stats *stats;
+  nng_ctx ctx;
+  nng_aio *aio;
+  bool sending;
+} server_ctx;
+
+struct qf_stats {
+  char *proc;
+  int64_t start_mono_ms;
+  /* Registration and rendering take the lock; updates never do. Handles are
+   * allocated one by one so they stay put when the arrays grow. */
+  pthread_mutex_t lock;
+  qf_counter **counters;
+  size_t ncounters, capcounters;
+  qf_gauge **gauges;
+  size_t ngauges, capgauges;
+  bool serving;
+  atomic_bool closing;
+  nng_socket sock;
+  server_ctx srv[STATS_CONTEXTS];
+};
+
+qf_stats *qf_stats_new(const char *proc) {
+  qf_stats *s = qf_calloc(1, sizeof *s);
+  s->proc = qf_strdup(proc ? proc : "qunfa");
+  s->start_mono_ms = qf_clock_mono_ms();
+  pthread_mutex_init(&s->lock, NULL);
+  return s;
+}
+
+static void serve_stop(qf_stats *s) {
+  if (!s->serving)
+    return;
+  /* Closing the socket fails every pending operation with NNG_ECLOSED; the
+   * callbacks see the flag and do not start another, and nng_aio_free waits
+   * for a running callback to return before freeing. */
+  atomic_store(&s->closing, true);
+  nng_close(s->sock);
+  for (int i = 0; i < STATS_CONTEXTS; i++) {
+    if (s->srv[i].aio)
+      nng_aio_free(s->srv[i].aio);
+    s->srv[i].aio = NULL;
+  }
+  s->serving = false;
+}
+
+void qf_stats_free(qf_stats *s) {
+  if (!s)
+    return;
+  serve_stop(s);
+  for (size_t i = 0; i < s->ncounters; i++) {
+    free(s->counters[i]->name);
+    free(s->counters[i]);
+  }
+  for (size_t i = 0; i < s->ngauges; i++) {
+    free(s->gauges[i]->name);
+    free(s->gauges[i]);
+  }
+  free(s->counters);
+  free(s->gauges);
+  pthread_mutex_destroy(&s->lock);
+  free(s->proc);
+  free(s);
+}
+
+qf_counter *qf_stats_counter(qf_stats *s, const char *name) {
+  pthread_mutex_lock(&s->lock);
+  qf_counter *c = NULL;
+  for (size_t i = 0; i < s->ncounters && !c; i++)
+    if (strcmp(s->counters[i]->name, name) == 0)
+      c = s->counters[i];
+  if (!c) {
+    if (s->ncounters == s->capcounters) {
+      s->capcounters = s->capcounters ? 2 * s->capcounters : 16;
+      s->counters = qf_realloc(s->counters, s->capcounters * sizeof *s->counters);
+    }
+    c = qf_calloc(1, sizeof *c);
+    c->name = qf_strdup(name);
+    s->counters[s->ncounters++] = c;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return c;
+}
+
+qf_gauge *qf_stats_gauge(qf_stats *s, const char *name) {
+  pthread_mutex_lock(&s->lock);
+  qf_gauge *g = NULL;
+  for (size_t i = 0; i < s->ngauges && !g; i++)
+    if (strcmp(s->gauges[i]->name, name) == 0)
+      g = s->gauges[i];
+  if (!g) {
+    if (s->ngauges == s->capgauges) {
+      s->capgauges = s->capgauges ? 2 * s->capgauges : 16;
+      s->gauges = qf_realloc(s->gauges, s->capgauges * sizeof *s->gauges);
+    }
+    g = qf_calloc(1, sizeof *g);
+    g->name = qf_strdup(name);
+    s->gauges[s->ngauges++] = g;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return g;
+}
+
+void qf_counter_add(qf_counter *c, uint64_t n) {
+  atomic_fetch_add_explicit(&c->v, n, memory_order_relaxed);
+}
+
+uint64_t qf_counter_get(const qf_counter *c) {
+  return atomic_load_explicit(&((qf_counter *)c)->v, memory_order_relaxed);
+}
+
+void qf_gauge_set(qf_gauge *g, int64_t v) {
+  atomic_store_explicit(&g->v, v, memory_order_relaxed);
+}
+
+void qf_gauge_add(qf_gauge *g, int64_t delta) {
+  atomic_fetch_add_explicit(&g->v, delta, memory_order_relaxed);
+}
+
+int64_t qf_gauge_get(const qf_gauge *g) {
+  return atomic_load_explicit(&((qf_gauge *)g)->v, memory_order_relaxed);
+}
+
+char *qf_stats_render_json(const qf_stats *cs) {
+  /* The lock guards the registry, not the values: rendering is logically const. */
+  qf_stats *s = (qf_stats *)cs;
+  json_t *counters = json_object();
+  json_t *gauges = json_object();
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->ncounters; i++)
+    json_object_set_new(counters, s->counters[i]->name,
+                        json_integer((json_int_t)qf_counter_get(s->counters[i])));
+  for (size_t i = 0; i < s->ngauges; i++)
+    json_object_set_new(gauges, s->gauges[i]->name,
+                        json_integer((json_int_t)qf_gauge_get(s->gauges[i])));
+  pthread_mutex_unlock(&s->lock);
+  json_t *doc =
+      json_pack("{s:s, s:s, s:I, s:o, s:o}", "process", s->proc, "version", QF_VERSION,
+                "uptime_ms", (json_int_t)(qf_clock_mono_ms() - s->start_mono_ms),
+                "counters", counters, "gauges", gauges);
+  if (!doc)
+    return qf_strdup("{}"); /* only on out of memory inside jansson */
+  char *text = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  return text ? text : qf_strdup("{}");
+}
+
+static void start_recv(server_ctx *c) {
+  c->sending = false;
+  nng_ctx_recv(c->ctx, c->aio);
+}
+
+/* A reply that cannot be built or sent is dropped: the REQ side resends. */
+static void send_document(server_ctx *c) {
+  nng_msg *req = nng_aio_get_msg(c->aio);
+  nng_msg_free(req);
+  char *doc = qf_stats_render_json(c->stats);
+  nng_msg *rep = NULL;
+  int rv = nng_msg_alloc(&rep, 0);
+  if (rv == 0)
+    rv = nng_msg_append(rep, doc, strlen(doc));
+  free(doc);
+  if (rv != 0) {
+    char q[96];
+    if (rep)
+      nng_msg_free(rep);
+    qf_log_warn("stats_reply_failed", "call=nng_msg_append err=%s",
+                qf_log_quote(nng_strerror(rv), q, sizeof q));
+    start_recv(c);
+    return;
+  }
+  nng_aio_set_msg(c->aio, rep);
+  c->sending = true;
+  nng_ctx_send(c->ctx, c->aio);
+}
+
+static void on_aio(void *arg) {
+  server_ctx *c = arg;
+  int rv = nng_aio_result(c->aio);
+  if (atomic_load(&c->stats->closing) || rv == NNG_ECLOSED) {
+    /* A received request, or a reply that was not sent, is still ours. */
+    if ((rv == 0) != c->sending)
+      nng_msg_free(nng_aio_get_msg(c->aio));
+    return;
+  }
+  if (c->sending) {
+    if (rv != 0) /* the message is still ours when the send failed */
+      nng_msg_free(nng_aio_get_msg(c->aio));
+    start_recv(c);
+    return;
+  }
+  if (rv != 0) {
+    start_recv(c);
+    return;
+  }
+  send_document(c);
+}
+
+static int listen_failed(qf_stats *s, const char *call, const char *url, int rv) {
+  char red[256], q[96];
+  qf_log_error("stats_serve_failed", "call=%s url=%s err=%s", call,
+               qf_log_redact_url(url, red, sizeof red),
+               qf_log_quote(nng_strerror(rv), q, sizeof q));
+  atomic_store(&s->closing, true);
+  nng_close(s->sock);
+  for (int i = 0; i < STATS_CONTEXTS; i++) {
+    if (s->srv[i].aio)
+      nng_aio_free(s->srv[i].aio);
+    s->srv[i].aio = NULL;
+  }
+  return QF_EADDR;
+}
+
+int qf_stats_serve(qf_stats *s, const char *url) {
+  if (s->serving)
+    return QF_EBUSY;
+  if (!url || !*url)
+    return QF_EADDR;
+  int rv = nng_rep0_open(&s->sock);
+  if (rv != 0) {
+    qf_log_error("stats_serve_failed", "call=nng_rep0_open err=%d", rv);
+    return QF_EINTERNAL;
+  }
+  atomic_store(&s->closing, false);
+  /* NNG 1.5 has no receive limit by default: set it before listening. */
+  rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, STATS_RECV_MAX);
+  if (rv != 0)
+    return listen_failed(s, "nng_socket_set_size", url, rv);
+  for (int i = 0; i < STATS_CONTEXTS; i++) {
+    server_ctx *c = &s->srv[i];
+    c->stats = s;
+    if ((rv = nng_aio_alloc(&c->aio, on_aio, c)) != 0)
+      return listen_failed(s, "nng_aio_alloc", url, rv);
+    if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0)
+      return listen_failed(s, "nng_ctx_open", url, rv);
+  }
+  if ((rv = nng_listen(s->sock, url, NULL, 0)) != 0)
+    return listen_failed(s, "nng_listen", url, rv);
+  s->serving = true;
+  for (int i = 0; i < STATS_CONTEXTS; i++)
+    start_recv(&s->srv[i]);
+  return 0;
+}
