@@ -1,0 +1,136 @@
+/* libqunfa: the C client library of qunfa. Typed calls to the scheduler's client
+ * API (service qunfa.Scheduler in proto/scheduler.proto) over the project's RPC
+ * layer (NNG REQ/REP). The `qunfa` command-line tool is built on it.
+ *
+ * Types. The messages generated from proto/ (Qunfa__Group, Qunfa__DeliveryInfo,
+ * Qunfa__ListGroupsReply, ...) are part of this interface: groups are passed in
+ * and pages are handed out as those structs, so a caller includes nothing else
+ * and nothing is copied twice. Build a Qunfa__Group with QUNFA__GROUP__INIT and
+ * borrowed strings.
+ *
+ * Errors. Every function that can fail returns 0 or a negative qf code
+ * (qf/err.h: QF_EINVAL for a request the scheduler rejected, QF_ETIMEDOUT when no
+ * answer came within the client's timeout, e.g. because no scheduler listens,
+ * QF_ENOMEM, ...). After a failure qunfa_last_error() holds one sentence for a
+ * person: the scheduler's own words when it answered, else a local one.
+ *
+ * Memory. The library never aborts on allocation failure: it returns QF_ENOMEM.
+ * Whatever it hands out is freed with the matching *_free function.
+ *
+ * Threads. A client is used by one thread at a time (its last error is per
+ * client); open one client per thread for parallel calls. Each call waits for its
+ * answer (at most the client's timeout). Every call may be retried: the scheduler
+ * answers a repeated request as the first one, and upserting groups is idempotent;
+ * qunfa_post_create retried after a timeout may create a second post. */
+#ifndef QUNFA_H
+#define QUNFA_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.pb-c.h"
+#include "qf/err.h"
+#include "scheduler.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The scheduler's client address when none is given (qunfa-scheduler --listen). */
+#define QUNFA_DEFAULT_SERVER "ipc:///tmp/qunfa-scheduler.sock"
+/* The wait for each answer when none is given. */
+#define QUNFA_DEFAULT_TIMEOUT_MS 10000
+/* qunfa_groups_upsert sends at most this many groups per request. */
+#define QUNFA_UPSERT_CHUNK 2000
+/* The page size a list call uses when the caller passes limit 0. */
+#define QUNFA_PAGE_DEFAULT 1000
+
+/* A connection to one scheduler. Opaque. */
+typedef struct qunfa_client qunfa_client;
+
+/* A post, named by the scheduler at creation. */
+typedef struct qunfa_post_id {
+  uint64_t n;
+} qunfa_post_id;
+
+typedef struct qunfa_opts {
+  int64_t timeout_ms;     /* wait for each answer; 0 = QUNFA_DEFAULT_TIMEOUT_MS */
+  const char *auth_token; /* sent with every call (copied); NULL = none */
+} qunfa_opts;
+
+/* Counts of a post's deliveries by state. */
+typedef struct qunfa_status {
+  qunfa_post_id post;
+  uint32_t total;
+  uint32_t pending, leased, delivered, failed, expired, cancelled;
+  int64_t due_ms; /* when the post is (or was) due, UTC ms */
+} qunfa_status;
+
+/* Opens a client of the scheduler at server_url (an NNG URL: ipc://, tcp://,
+ * tls+tcp://; NULL = QUNFA_DEFAULT_SERVER). It dials in the background and
+ * reconnects by itself, so an absent scheduler shows up as QF_ETIMEDOUT on the
+ * first call, not here. opts may be NULL for the defaults. On 0, *out is the new
+ * client, freed with qunfa_close. Errors: QF_EADDR (malformed url), QF_EINVAL
+ * (negative timeout), QF_ENOMEM. On error *out is NULL and there is no client to
+ * ask for a sentence: qf_strerror() names the code. */
+int qunfa_open(qunfa_client **out, const char *server_url, const qunfa_opts *opts);
+
+/* Closes the connection and frees the client. NULL is a no-op. */
+void qunfa_close(qunfa_client *c);
+
+/* The sentence of the last failed call on c: the scheduler's words ("audience:
+ * unknown group g9") or a local one ("no answer from ipc:///x within 10000 ms").
+ * "" before any failure. Borrowed: valid until the next call on c. */
+const char *qunfa_last_error(const qunfa_client *c);
+
+/* The address the client dials (as given, or the default). Borrowed. */
+const char *qunfa_server_url(const qunfa_client *c);
+
+/* Creates or replaces groups (by id) in requests of at most QUNFA_UPSERT_CHUNK.
+ * groups is borrowed. The scheduler validates each group (qf_group_validate) and
+ * rejects a whole request for one bad group. On 0, *applied (may be NULL) is n.
+ * On error, *applied is how many groups of the leading chunks were stored before
+ * the failing request: a failure part way leaves those in place, and sending the
+ * same groups again is harmless (an upsert is idempotent). */
+int qunfa_groups_upsert(qunfa_client *c, Qunfa__Group *const *groups, size_t n,
+                        size_t *applied);
+
+/* Fetches one page of groups in id order: those with id > after ("" or NULL =
+ * from the start), at most limit (0 = QUNFA_PAGE_DEFAULT; the scheduler may cap
+ * it). On 0, *page is handed over (free with qunfa_groups_page_free); its
+ * `groups`/`n_groups` are the groups and `more` says whether another page
+ * follows: pass the last id seen as the next `after`. */
+int qunfa_groups_list(qunfa_client *c, const char *after, uint32_t limit,
+                      Qunfa__ListGroupsReply **page);
+/* Frees a page from qunfa_groups_list. NULL is a no-op. */
+void qunfa_groups_page_free(Qunfa__ListGroupsReply *page);
+
+/* Schedules a post of text (borrowed) to audience (borrowed: "all" or
+ * "group:g1,g2"; later also tag expressions) at at_ms (UTC ms; 0 = now). On 0,
+ * *id is the new post's id and *total (may be NULL) the number of deliveries it
+ * was expanded into. QF_EINVAL for an empty audience or text or one the scheduler
+ * rejects. */
+int qunfa_post_create(qunfa_client *c, const char *audience, const char *text,
+                      int64_t at_ms, qunfa_post_id *id, uint32_t *total);
+
+/* Fills *st with the counts of post's deliveries by state. QF_ENOTFOUND for an
+ * unknown post. */
+int qunfa_post_status(qunfa_client *c, qunfa_post_id post, qunfa_status *st);
+
+/* Fetches one page of post's deliveries in the order of its audience, at most
+ * limit (0 = QUNFA_PAGE_DEFAULT): after_seq is 0 for the first page, then the
+ * previous page's `next_seq`. On 0, *page is handed over (free with
+ * qunfa_deliveries_page_free); its `more` says whether another page follows.
+ * QF_ENOTFOUND for an unknown post. */
+int qunfa_deliveries_list(qunfa_client *c, qunfa_post_id post, uint32_t after_seq,
+                          uint32_t limit, Qunfa__ListDeliveriesReply **page);
+/* Frees a page from qunfa_deliveries_list. NULL is a no-op. */
+void qunfa_deliveries_page_free(Qunfa__ListDeliveriesReply *page);
+
+/* The lower-case name of a delivery state: "pending", "leased", "delivered",
+ * "failed", "expired", "cancelled"; "unknown" for other values. Constant. */
+const char *qunfa_delivery_state_name(Qunfa__DeliveryState state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

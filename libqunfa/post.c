@@ -1,0 +1,76 @@
+/* Posts: create one, read its status and its deliveries. */
+#include <string.h>
+
+#include "client.h"
+
+int qunfa_post_create(qunfa_client *c, const char *audience, const char *text,
+                      int64_t at_ms, qunfa_post_id *id, uint32_t *total) {
+  Qunfa__CreatePostRequest req = QUNFA__CREATE_POST_REQUEST__INIT;
+  Qunfa__CreatePostReply *r;
+  ProtobufCMessage *reply;
+  int rc;
+
+  if (!audience || !*audience)
+    return qunfa_client_fail(c, QF_EINVAL, "the audience is empty");
+  if (!text || !*text)
+    return qunfa_client_fail(c, QF_EINVAL, "the text is empty");
+  if (at_ms < 0)
+    return qunfa_client_fail(c, QF_EINVAL, "the time is before 1970");
+  req.audience = (char *)audience;
+  req.text = (char *)text;
+  req.at_ms = at_ms;
+  if ((rc = qunfa_client_call(c, "CreatePost", &req.base, &reply)) != 0)
+    return rc;
+  r = (Qunfa__CreatePostReply *)reply;
+  id->n = r->post_id;
+  if (total)
+    *total = r->total;
+  protobuf_c_message_free_unpacked(reply, NULL);
+  return 0;
+}
+
+int qunfa_post_status(qunfa_client *c, qunfa_post_id post, qunfa_status *st) {
+  Qunfa__PostRef req = QUNFA__POST_REF__INIT;
+  Qunfa__PostStatusReply *r;
+  ProtobufCMessage *reply;
+  int rc;
+
+  req.post_id = post.n;
+  if ((rc = qunfa_client_call(c, "PostStatus", &req.base, &reply)) != 0)
+    return rc;
+  r = (Qunfa__PostStatusReply *)reply;
+  *st = (qunfa_status){
+      .post = {r->post_id ? r->post_id : post.n},
+      .total = r->total,
+      .pending = r->pending,
+      .leased = r->leased,
+      .delivered = r->delivered,
+      .failed = r->failed,
+      .expired = r->expired,
+      .cancelled = r->cancelled,
+      .due_ms = r->due_ms,
+  };
+  protobuf_c_message_free_unpacked(reply, NULL);
+  return 0;
+}
+
+int qunfa_deliveries_list(qunfa_client *c, qunfa_post_id post, uint32_t after_seq,
+                          uint32_t limit, Qunfa__ListDeliveriesReply **page) {
+  Qunfa__ListDeliveriesRequest req = QUNFA__LIST_DELIVERIES_REQUEST__INIT;
+  ProtobufCMessage *reply;
+  int rc;
+
+  *page = NULL;
+  req.post_id = post.n;
+  req.after_seq = after_seq;
+  req.limit = limit ? limit : QUNFA_PAGE_DEFAULT;
+  if ((rc = qunfa_client_call(c, "ListDeliveries", &req.base, &reply)) != 0)
+    return rc;
+  *page = (Qunfa__ListDeliveriesReply *)reply;
+  return 0;
+}
+
+void qunfa_deliveries_page_free(Qunfa__ListDeliveriesReply *page) {
+  if (page)
+    protobuf_c_message_free_unpacked(&page->base, NULL);
+}

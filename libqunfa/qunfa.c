@@ -1,2 +1,0 @@
-/* placeholder until the client library lands */
-int qunfa__placeholder;
