@@ -8,7 +8,10 @@
  * full disk is returned as QF_EFULL with the store unchanged. Never MDB_NOSYNC.
  *
  * Single-writer: all commits come from one thread (the process's loop). Readers
- * may run in any thread. Keys order bytewise: use big-endian integers. */
+ * may run in any thread (MDB_NOTLS); a read transaction ends on the thread that
+ * began it. Growing the map waits for open read transactions to end, so a thread
+ * must not hold one while it commits (qf_kv_commit returns QF_EBUSY, nothing
+ * applied, rather than deadlock). Keys order bytewise: use big-endian integers. */
 #ifndef QF_KV_H
 #define QF_KV_H
 #include <stddef.h>

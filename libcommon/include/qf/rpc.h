@@ -1,5 +1,5 @@
 /* RPC over NNG REQ/REP ("gRPC-like", DESIGN.md "Wire"). Services and methods are
- * the `service` blocks of proto/*.proto; a call carries one RequestEnvelope
+ * the `service` blocks of the .proto files; a call carries one RequestEnvelope
  * (method "qunfa.Scheduler/CreatePost", request id, deadline, auth token, packed
  * request) and gets one ReplyEnvelope (status, error sentence, packed reply).
  *
