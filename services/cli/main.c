@@ -1,3 +1,171 @@
-int main(void) {
+/* qunfa: the command-line client of the scheduler. Finds the command words in
+ * argv (global flags may come before them), then hands the rest of the command
+ * line to the command, which parses its own flags and the global ones. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef int (*command_fn)(int argc, char **argv);
+
+typedef struct command {
+  const char *family; /* "groups" */
+  const char *name;   /* "import"; NULL for a command of one word */
+  command_fn run;
+} command;
+
+static const command commands[] = {
+    {"groups", "import", cli_groups_import},
+    {"groups", "list", cli_groups_list},
+    {"post", NULL, cli_post},
+    {"status", NULL, cli_status},
+    {"deliveries", NULL, cli_deliveries},
+};
+
+static const char usage_text[] =
+    "Usage: qunfa [--server URL] [--timeout-ms N] COMMAND [ARGS] [--json]\n"
+    "\n"
+    "The command-line client of qunfa-scheduler: import groups, schedule posts, "
+    "follow\n"
+    "their deliveries.\n"
+    "\n"
+    "Commands:\n"
+    "  groups import FILE                  create or update groups from JSON Lines or "
+    "CSV\n"
+    "  groups list                         list every group\n"
+    "  post --to AUDIENCE --text TEXT [--at TIME]\n"
+    "                                      schedule a post (AUDIENCE: all or "
+    "group:g1,g2)\n"
+    "  status POST                         count a post's deliveries by state\n"
+    "  deliveries POST                     list a post's delivery to each group\n"
+    "\n"
+    "Flags of every command:\n"
+    "  --server URL      the scheduler's --listen address (env QUNFA_SERVER;\n"
+    "                    default " QUNFA_DEFAULT_SERVER ")\n"
+    "  --timeout-ms N    wait at most N ms for each answer (env QUNFA_TIMEOUT_MS; "
+    "default 10000)\n"
+    "  --json            print machine-readable JSON\n"
+    "  -h, --help        print help; `qunfa COMMAND --help` for a command's own\n"
+    "\n"
+    "Exit status: 0 done, 1 request rejected or scheduler unreachable (one line\n"
+    "\"qunfa: ...\" on stderr), 2 usage error.\n";
+
+static const char groups_usage[] =
+    "Usage: qunfa groups SUBCOMMAND [ARGS] [--json]\n"
+    "\n"
+    "Subcommands:\n"
+    "  import FILE    create or update the groups in FILE (JSON Lines or CSV)\n"
+    "  list           list every group\n"
+    "\n"
+    "`qunfa groups SUBCOMMAND --help` shows a subcommand's flags.\n";
+
+static int is_help(const char *a) {
+  return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* The index of the first argument from `from` that is not a flag, skipping the
+ * values of the global flags that take one; 0 when there is none. */
+static int next_word(int argc, char **argv, int from, int *help) {
+  for (int i = from; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      return i + 1 < argc ? i + 1 : 0;
+    if (a[0] != '-' || a[1] == '\0')
+      return i;
+    if (is_help(a))
+      *help = 1;
+    if ((strcmp(a, "--server") == 0 || strcmp(a, "--timeout-ms") == 0) && i + 1 < argc)
+      i++;
+  }
   return 0;
+}
+
+static const command *find(const char *family, const char *name) {
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    const command *c = &commands[i];
+    if (strcmp(c->family, family) == 0 &&
+        (!c->name || (name && !strcmp(c->name, name))))
+      return c;
+  }
+  return NULL;
+}
+
+static int family_known(const char *family) {
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(commands[i].family, family) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* Runs cmd with argv minus the command words at w1 and w2 (w2 = -1: none). */
+static int run(const command *cmd, int argc, char **argv, int w1, int w2) {
+  char **args = calloc((size_t)argc + 1, sizeof *args);
+  int n = 0, rc;
+
+  if (!args) {
+    fprintf(stderr, "qunfa: out of memory\n");
+    return CLI_EXIT_FAIL;
+  }
+  for (int i = 0; i < argc; i++) {
+    if (i != w1 && i != w2)
+      args[n++] = argv[i];
+  }
+  rc = cmd->run(n, args);
+  free(args);
+  return rc;
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+  fputs("qunfa: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs(". Try 'qunfa --help'.\n", stderr);
+  return CLI_EXIT_USAGE;
+}
+
+static int groups(int argc, char **argv, int w1) {
+  int help = 0, w2 = next_word(argc, argv, w1 + 1, &help);
+  const command *cmd;
+
+  if (!w2 && help) {
+    fputs(groups_usage, stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!w2) {
+    fputs("qunfa groups: missing subcommand (import or list). Try 'qunfa groups "
+          "--help'.\n",
+          stderr);
+    return CLI_EXIT_USAGE;
+  }
+  if (!(cmd = find("groups", argv[w2]))) {
+    fprintf(stderr,
+            "qunfa groups: unknown subcommand \"%s\" (import or list). Try 'qunfa "
+            "groups --help'.\n",
+            argv[w2]);
+    return CLI_EXIT_USAGE;
+  }
+  return run(cmd, argc, argv, w1, w2);
+}
+
+int main(int argc, char **argv) {
+  int help = 0, w1 = next_word(argc, argv, 1, &help);
+
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("qunfa %s\n", QF_VERSION);
+    return CLI_EXIT_OK;
+  }
+  if ((!w1 && help) || (w1 && strcmp(argv[w1], "help") == 0)) {
+    fputs(usage_text, stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!w1) {
+    fputs(usage_text, stderr);
+    return CLI_EXIT_USAGE;
+  }
+  if (strcmp(argv[w1], "groups") == 0)
+    return groups(argc, argv, w1);
+  if (!family_known(argv[w1]))
+    return usage_error("unknown command \"%s\"", argv[w1]);
+  return run(find(argv[w1], NULL), argc, argv, w1, -1);
 }

@@ -1,0 +1,75 @@
+/* `qunfa post --to AUDIENCE --text TEXT [--at TIME]`: schedules one post. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "output.h"
+#include "qf/clock.h"
+
+static const char *to, *text, *at;
+
+static qf_flag post_flags[] = {
+    {.name = "to",
+     .type = QF_FLAG_STR,
+     .dst = &to,
+     .help = "audience: all, or group:g1,g2,..."},
+    {.name = "text", .type = QF_FLAG_STR, .dst = &text, .help = "the message text"},
+    {.name = "at",
+     .type = QF_FLAG_STR,
+     .dst = &at,
+     .help = "when to send, RFC 3339 (2026-11-23T20:00:00+08:00); omitted = now"},
+};
+
+static const cli_command post_cmd = {
+    .prog = "qunfa post",
+    .usage = "--to AUDIENCE --text TEXT [--at TIME] [--json]",
+    .summary =
+        "Schedules a text post to AUDIENCE (all, or group:g1,g2,...) at TIME, "
+        "or now. Prints the\npost id (--json: {\"post\":\"ID\"}); follow it with "
+        "`qunfa status ID`.",
+    .flags = post_flags,
+    .nflags = sizeof post_flags / sizeof post_flags[0],
+};
+
+/* Checks the flags; returns -1 to go on or the exit code. */
+static int check_flags(int64_t *at_ms) {
+  *at_ms = 0;
+  if (!to || !*to)
+    return cli_usage_error(&post_cmd, "--to AUDIENCE is required");
+  if (!text || !*text)
+    return cli_usage_error(&post_cmd, "--text TEXT is required");
+  if (at && qf_time_parse_rfc3339(at, at_ms) != 0)
+    return cli_usage_error(
+        &post_cmd, "--at: not an RFC 3339 time (e.g. 2026-11-23T20:00:00+08:00)");
+  return -1;
+}
+
+int cli_post(int argc, char **argv) {
+  cli_global g = {0};
+  size_t npos;
+  qunfa_client *c = NULL;
+  qunfa_post_id id;
+  int64_t at_ms;
+  int rc;
+
+  if ((rc = cli_parse(&post_cmd, argc, argv, &g, NULL, &npos)) >= 0)
+    return rc;
+  if ((rc = check_flags(&at_ms)) >= 0)
+    return rc;
+  if ((rc = cli_connect(&g, &c)) != 0)
+    return rc;
+  rc = qunfa_post_create(c, to, text, at_ms, &id, NULL);
+  if (rc != 0) {
+    rc = cli_call_failed(c, rc);
+    goto out;
+  }
+  if (g.json) {
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id.n);
+    out_json_print(json_pack("{s:s}", "post", buf));
+  } else {
+    printf("%llu\n", (unsigned long long)id.n);
+  }
+out:
+  qunfa_close(c);
+  return rc;
+}
