@@ -52,6 +52,15 @@ int qf_rpc_server_start(qf_rpc_server **out, uv_loop_t *loop, const char *url,
  * NULL is a no-op. Loop thread only. */
 void qf_rpc_server_stop(qf_rpc_server *s);
 
+/* What a server has done since it started, for stats and tests (any thread). */
+typedef struct qf_rpc_server_counters {
+  uint64_t calls;    /* requests handed to a handler */
+  uint64_t repeats;  /* repeated request ids, answered without running the handler */
+  uint64_t rejected; /* answered with an error before any handler: malformed,
+                        unknown method, deadline passed, server stopping */
+} qf_rpc_server_counters;
+void qf_rpc_server_get_counters(const qf_rpc_server *s, qf_rpc_server_counters *out);
+
 /* The index of the called method in service->methods. */
 unsigned qf_rpc_call_method(const qf_rpc_call *call);
 /* The caller's absolute deadline, UTC ms. */
