@@ -1,0 +1,73 @@
+/* The generic webhook dialect (issue 2's contract): any receiver that takes a JSON
+ * POST. The post id travels as a decimal string so receivers in languages without
+ * 64-bit integers read it exactly. */
+#include "qf/dialect.h"
+#include "qf/err.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+
+/* Serialises j into the request body, growing it once if needed. */
+static int dump_body(const json_t *j, qf_dialect_request *req) {
+  size_t cap = req->body_cap ? req->body_cap - 1 : 0;
+  size_t n = cap ? json_dumpb(j, req->body, cap, JSON_COMPACT) : 0;
+  if (n == 0 || n > cap) {
+    n = json_dumpb(j, NULL, 0, JSON_COMPACT);
+    if (n == 0)
+      return QF_EINVAL;
+    json_dumpb(j, qf_dialect_request_body(req, n), n, JSON_COMPACT);
+  }
+  req->body[n] = '\0';
+  req->body_len = n;
+  return 0;
+}
+
+static int generic_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
+  char post[24];
+  snprintf(post, sizeof post, "%" PRIu64, msg->post_id);
+  const char *kind = msg->kind && *msg->kind ? msg->kind : "post";
+  qf_dialect_request_reset(req);
+  /* json_pack refuses strings that are not UTF-8: such a message cannot be
+   * sent as JSON at all. */
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "group", msg->group_id, "post", post,
+                        "kind", kind, "text", msg->text ? msg->text : "");
+  if (!j)
+    return QF_EINVAL;
+  int rc = dump_body(j, req);
+  json_decref(j);
+  if (rc != 0)
+    return rc;
+  req->url = msg->url;
+  if (qf_dialect_request_header(req, "Content-Type: application/json") != 0 ||
+      qf_dialect_request_header(req, "Idempotency-Key: %s:%s", post, msg->group_id) !=
+          0)
+    return QF_EINVAL;
+  return 0;
+}
+
+static void generic_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {
+  if (ans->xfer != QF_XFER_OK) {
+    qf_dialect_classify_xfer(ans, res);
+    return;
+  }
+  long st = ans->status;
+  if (st >= 200 && st < 300) {
+    qf_dialect_result_set(res, QF_OUTCOME_DELIVERED, "%s", "");
+    return;
+  }
+  if (st == 429 || st >= 500) {
+    qf_dialect_result_set(res, QF_OUTCOME_RETRY, "http %ld", st);
+    /* 503 may carry Retry-After as well (RFC 9110 section 10.2.3). */
+    if (st == 429 || st == 503)
+      res->retry_after_ms = qf_dialect_retry_after_ms(ans->retry_after, ans->now_ms);
+    return;
+  }
+  qf_dialect_result_set(res, QF_OUTCOME_FAILED, "http %ld", st);
+}
+
+const qf_dialect qf_dialect_generic = {
+    .name = "generic",
+    .render = generic_render,
+    .classify = generic_classify,
+};
