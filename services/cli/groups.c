@@ -138,8 +138,8 @@ int cli_groups_import(int argc, char **argv) {
   if (g.json) {
     out_json_print(json_pack("{s:I}", "imported", (json_int_t)qf_group_set_count(set)));
   } else {
-    size_t n = qf_group_set_count(set);
-    printf("imported %zu group%s\n", n, n == 1 ? "" : "s");
+    /* Always "groups": scripts match this line. */
+    printf("imported %zu groups\n", qf_group_set_count(set));
   }
 out:
   qf_group_set_free(set);
