@@ -9,15 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "qf/dialect.h"
 #include "qf/err.h"
 
 #define RATE_COUNT_MAX 1000000u
 #define TZ_NAME_MAX 255
 #define TZ_DIR "/usr/share/zoneinfo"
-
-/* Dialects the dispatcher can send; a group naming another is rejected up front
- * rather than failing on every delivery. */
-static const char *const known_dialects[] = {"generic"};
 
 static int fail(char *why, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -161,19 +158,18 @@ static int check_tags(const Qunfa__Group *g, char *why, size_t len) {
   return 0;
 }
 
+/* Only dialects the dispatcher can send are accepted, so a typo is rejected up
+ * front rather than failing every delivery. */
 static int check_dialect(const Qunfa__Group *g, char *why, size_t len) {
   const char *d = g->dialect ? g->dialect : "";
 
-  for (size_t i = 0; i < sizeof known_dialects / sizeof known_dialects[0]; i++) {
-    if (strcmp(d, known_dialects[i]) == 0)
-      return 0;
-  }
+  if (qf_dialect_find(d))
+    return 0;
   if (*d == '\0')
-    return fail(why, len, "field \"dialect\": must not be empty (known: generic)");
+    return fail(why, len, "field \"dialect\": must not be empty (e.g. \"generic\")");
   if (id_problem(d)) /* do not echo bytes we cannot vouch for */
-    return fail(why, len, "field \"dialect\": unknown dialect (known: generic)");
-  return fail(why, len, "field \"dialect\": unknown dialect \"%s\" (known: generic)",
-              d);
+    return fail(why, len, "field \"dialect\": unknown dialect");
+  return fail(why, len, "field \"dialect\": unknown dialect \"%s\"", d);
 }
 
 static int check_url(const Qunfa__Group *g, char *why, size_t len) {
