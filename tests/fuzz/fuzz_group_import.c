@@ -1,11 +1,12 @@
 /* libFuzzer target: group import files, both formats. Any input must end in a set
  * or a line-numbered sentence, never a crash, leak or unterminated string.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilibcommon/include \
- *     -I<build>/proto tests/fuzz/fuzz_group_import.c libcommon/group_import.c \
- *     libcommon/group.c libcommon/alloc.c libcommon/log.c libcommon/clock.c \
- *     libcommon/err.c \
- *     <build>/proto/model.pb-c.c -lprotobuf-c -ljansson -o fuzz_group_import */
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+ *     -Ilibcommon/include -I<build>/proto tests/fuzz/fuzz_group_import.c \
+ *     libcommon/group_import.c libcommon/group.c libcommon/dialect*.c \
+ *     libcommon/alloc.c libcommon/log.c libcommon/clock.c libcommon/err.c \
+ *     <build>/proto/model.pb-c.c -lprotobuf-c -ljansson -o fuzz_group_import
+ *   ./fuzz_group_import -max_total_time=60 CORPUS_DIR */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
