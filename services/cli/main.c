@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "qf/log.h"
 
 typedef int (*command_fn)(int argc, char **argv);
 
@@ -150,6 +151,11 @@ static int groups(int argc, char **argv, int w1) {
 
 int main(int argc, char **argv) {
   int help = 0, w1 = next_word(argc, argv, 1, &help);
+
+  /* The tool reports every failure itself, as one line; the key=value log lines
+   * of the layers below are for daemons. Above the highest level nothing logs. */
+  qf_log_init("qunfa");
+  qf_log_set_level((qf_log_level)(QF_LOG_ERROR + 1));
 
   if (argc == 2 && strcmp(argv[1], "--version") == 0) {
     printf("qunfa %s\n", QF_VERSION);

@@ -100,6 +100,11 @@ if QUNFA_SERVER="$NOWHERE" QUNFA_TIMEOUT_MS=300 expect 1 status 7; then
   expect_one_line_error "QUNFA_SERVER status 7"
 fi
 
+# A malformed address is a failure with one line too (no log lines below it).
+if expect 1 --server "foo://nowhere" status 1; then
+  expect_one_line_error "malformed --server"
+fi
+
 # A file with a bad line 7 is rejected, naming the line, before anything is sent
 # (the scheduler is unreachable, so reaching it would say so instead).
 for i in 1 2 3 4 5 6 7 8 9; do
