@@ -1,3 +1,265 @@
-int main(void) {
+/* qunfa-scheduler: the brain. Keeps groups, posts, the timeline and every
+ * delivery's state; leases deliveries to dispatchers and records their results.
+ * One libuv loop; LMDB writes group-committed once per loop turn.
+ *
+ * Shutdown (SIGTERM/SIGINT): new work is refused, parked Lease calls answered,
+ * calls waiting on the content store allowed to finish, everything committed,
+ * then the servers stop and the process exits 0. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "active.h"
+#include "commit.h"
+#include "db.h"
+#include "dispatch.h"
+#include "groups.h"
+#include "leases.h"
+#include "metrics.h"
+#include "posts.h"
+#include "qf/config.h"
+#include "qf/err.h"
+#include "qf/log.h"
+#include "qf/stats.h"
+#include "ready.h"
+#include "results.h"
+#include "scheduler.h"
+#include "scheduler.pb-c.h"
+#include "status.h"
+#include "timeline.h"
+
+#define DRAIN_TICK_MS 10
+#define DRAIN_STORE_MAX_MS 5000
+
+typedef struct opts {
+  const char *listen, *work, *store, *data, *stats, *log_level;
+  int64_t lease_ms, max_attempts;
+} opts;
+
+typedef struct app {
+  sched s;
+  qf_stats *stats;
+  qf_rpc_server *client_srv, *work_srv;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t drain;
+  int64_t drain_ms;
+  const char *stopped_by;
+} app;
+
+static const qf_rpc_handler_fn client_handlers[] = {groups_on_upsert, groups_on_list,
+                                                    posts_on_create, status_on_post,
+                                                    status_on_deliveries};
+static const qf_rpc_handler_fn work_handlers[] = {dispatch_on_lease, results_on_report};
+
+/* Parses the flags; -1 to go on, otherwise the exit status. */
+static int parse_flags(int argc, char **argv, opts *o) {
+  qf_flag flags[] = {
+      {"listen", QF_FLAG_STR, &o->listen, NULL, "client API address (NNG URL)", true, 0,
+       0},
+      {"work", QF_FLAG_STR, &o->work, NULL, "work API address for dispatchers", true, 0,
+       0},
+      {"store", QF_FLAG_STR, &o->store, NULL, "content store address", true, 0, 0},
+      {"data", QF_FLAG_STR, &o->data, NULL, "directory of the LMDB environment", true,
+       0, 0},
+      {"stats", QF_FLAG_STR, &o->stats, NULL, "stats address (NNG REP, JSON)", false, 0,
+       0},
+      {"lease-ms", QF_FLAG_INT, &o->lease_ms, "30000",
+       "how long a dispatcher holds a delivery before it is re-leased", false, 100,
+       86400000},
+      {"max-attempts", QF_FLAG_INT, &o->max_attempts, "10",
+       "attempts before a delivery fails", false, 1, 1000},
+      {"log-level", QF_FLAG_STR, &o->log_level, "info", "debug, info, warn or error",
+       false, 0, 0},
+  };
+  qf_config_spec spec = {
+      "qunfa-scheduler",
+      "--listen URL --work URL --store URL --data DIR [--stats URL] [--lease-ms N] "
+      "[--max-attempts N]",
+      "Schedules posts and fans them out: keeps groups, posts, the timeline and "
+      "every delivery's state in LMDB under DIR, leases due deliveries to "
+      "dispatchers on the work address and records their results.",
+      flags, sizeof flags / sizeof flags[0]};
+  qf_log_level lv;
+  qf_config_result r = qf_config_parse(&spec, argc, argv, NULL, 0, NULL);
+  if (r != QF_CONFIG_OK)
+    return r == QF_CONFIG_HELP ? 0 : 2;
+  if (qf_log_level_parse(o->log_level, &lv) != 0) {
+    fprintf(stderr,
+            "qunfa-scheduler: --log-level: \"%s\" is not debug, info, warn or "
+            "error. Try 'qunfa-scheduler --help'.\n",
+            o->log_level);
+    return 2;
+  }
+  qf_log_set_level(lv);
+  return -1;
+}
+
+/* ---- shutdown ---- */
+
+static void close_handle(uv_handle_t *h) {
+  if (h->loop != NULL && !uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+/* Everything is answered and committed: stop serving and close every handle. */
+static void finish_shutdown(app *a) {
+  sched *s = &a->s;
+  commit_flush(s->work);
+  commit_flush(s->client);
+  qf_rpc_server_stop(a->client_srv);
+  qf_rpc_server_stop(a->work_srv);
+  a->client_srv = a->work_srv = NULL;
+  qf_rpc_client_close(s->store);
+  s->store = NULL;
+  dispatch_close(s->dsp);
+  timeline_close(s->tl);
+  leases_close(s->lss);
+  ready_close(s->rdy);
+  active_close(s->act);
+  commit_close(s->work);
+  commit_close(s->client);
+  s->dsp = NULL;
+  s->tl = NULL;
+  s->lss = NULL;
+  s->rdy = NULL;
+  s->act = NULL;
+  s->work = s->client = NULL;
+  close_handle((uv_handle_t *)&a->drain);
+  close_handle((uv_handle_t *)&a->sigterm);
+  close_handle((uv_handle_t *)&a->sigint);
+}
+
+static void on_drain_tick(uv_timer_t *t) {
+  app *a = t->data;
+  sched *s = &a->s;
+  a->drain_ms += DRAIN_TICK_MS;
+  if (s->store_calls > 0 && a->drain_ms >= DRAIN_STORE_MAX_MS && s->store != NULL) {
+    /* The store does not answer: its calls complete with an error. */
+    qf_rpc_client_close(s->store);
+    s->store = NULL;
+  }
+  if (s->store_calls > 0)
+    return;
+  uv_timer_stop(t);
+  finish_shutdown(a);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  app *a = h->data;
+  if (a->s.stopping)
+    return;
+  a->stopped_by = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+  qf_log_info("stopping", "signal=%s", a->stopped_by);
+  a->s.stopping = true;
+  dispatch_drain(a->s.dsp);
+  uv_timer_start(&a->drain, on_drain_tick, 0, DRAIN_TICK_MS);
+}
+
+/* ---- start-up ---- */
+
+static int start_servers(app *a, const opts *o) {
+  int rc =
+      qf_rpc_server_start(&a->client_srv, a->s.loop, o->listen,
+                          &qunfa__scheduler__descriptor, client_handlers, &a->s, NULL);
+  if (rc != 0) {
+    qf_log_error("start_failed", "what=listen url=%s err=%s", o->listen,
+                 qf_errname(rc));
+    return rc;
+  }
+  rc = qf_rpc_server_start(&a->work_srv, a->s.loop, o->work, &qunfa__work__descriptor,
+                           work_handlers, &a->s, NULL);
+  if (rc != 0)
+    qf_log_error("start_failed", "what=work url=%s err=%s", o->work, qf_errname(rc));
+  return rc;
+}
+
+static int start_store_client(app *a, const opts *o) {
+  int rc = qf_rpc_client_open(&a->s.store, o->store, NULL);
+  if (rc == 0)
+    rc = qf_rpc_client_attach(a->s.store, a->s.loop);
+  if (rc != 0)
+    qf_log_error("start_failed", "what=store url=%s err=%s", o->store, qf_errname(rc));
+  return rc;
+}
+
+static int start_stats(app *a, const opts *o) {
+  int rc;
+  if (o->stats == NULL || o->stats[0] == '\0')
+    return 0;
+  if ((rc = qf_stats_serve(a->stats, o->stats)) != 0)
+    qf_log_error("start_failed", "what=stats url=%s err=%s", o->stats, qf_errname(rc));
+  return rc;
+}
+
+static void wire(app *a, const opts *o) {
+  sched *s = &a->s;
+  s->lease_ms = o->lease_ms;
+  s->max_attempts = (uint32_t)o->max_attempts;
+  s->work = commit_new(s->loop, s->kv, "work", true);
+  s->client = commit_new(s->loop, s->kv, "client", false);
+  s->act = active_new(s);
+  s->dsp = dispatch_new(s);
+  s->rdy = ready_new(s->loop, dispatch_wake, s->dsp);
+  s->lss = leases_new(s);
+  s->tl = timeline_new(s);
+}
+
+static int watch_signals(app *a) {
+  int rc;
+  a->sigterm.data = a->sigint.data = a->drain.data = a;
+  uv_timer_init(a->s.loop, &a->drain);
+  if ((rc = uv_signal_init(a->s.loop, &a->sigterm)) != 0 ||
+      (rc = uv_signal_start(&a->sigterm, on_signal, SIGTERM)) != 0 ||
+      (rc = uv_signal_init(a->s.loop, &a->sigint)) != 0 ||
+      (rc = uv_signal_start(&a->sigint, on_signal, SIGINT)) != 0) {
+    qf_log_error("start_failed", "call=uv_signal_start err=\"%s\"", uv_strerror(rc));
+    return QF_EINTERNAL;
+  }
   return 0;
+}
+
+static int start(app *a, const opts *o) {
+  int rc;
+  if ((rc = db_open(&a->s.kv, o->data)) != 0)
+    return rc; /* kv logged the reason */
+  if ((rc = db_get_next_post_id(a->s.kv, &a->s.next_post_id)) != 0) {
+    qf_log_error("start_failed", "what=read_meta err=%s", qf_errname(rc));
+    return rc;
+  }
+  wire(a, o);
+  if ((rc = watch_signals(a)) != 0 || (rc = start_store_client(a, o)) != 0 ||
+      (rc = timeline_load(a->s.tl)) != 0 || (rc = start_stats(a, o)) != 0 ||
+      (rc = start_servers(a, o)) != 0)
+    return rc;
+  qf_log_info("ready", "listen=%s work=%s store=%s lease_ms=%lld max_attempts=%lld",
+              o->listen, o->work, o->store, (long long)o->lease_ms,
+              (long long)o->max_attempts);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  opts o = {0};
+  app a = {0};
+  uv_loop_t loop;
+  int status;
+  qf_log_init("scheduler");
+  if ((status = parse_flags(argc, argv, &o)) >= 0)
+    return status;
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_init(&loop);
+  a.s.loop = &loop;
+  a.stats = qf_stats_new("scheduler");
+  metrics_init(a.stats);
+  status = start(&a, &o) == 0 ? 0 : 1;
+  if (status != 0 && a.s.work != NULL)
+    finish_shutdown(&a);
+  else if (status == 0)
+    uv_run(&loop, UV_RUN_DEFAULT);
+  if (status == 0)
+    qf_log_info("stopped", "signal=%s", a.stopped_by ? a.stopped_by : "none");
+  uv_run(&loop, UV_RUN_DEFAULT); /* let closing handles finish */
+  uv_loop_close(&loop);
+  qf_kv_close(a.s.kv);
+  qf_stats_free(a.stats);
+  return status;
 }

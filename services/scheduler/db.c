@@ -1,0 +1,119 @@
+/* Encoding of the scheduler's records into LMDB keys and values. */
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "qf/alloc.h"
+#include "qf/err.h"
+#include "qf/log.h"
+
+static const char *const db_names[DB_COUNT] = {"meta", "groups", "posts", "timeline",
+                                               "deliveries"};
+static const char next_post_key[] = "next_post_id";
+
+int db_open(qf_kv **out, const char *dir) {
+  return qf_kv_open(out, dir, db_names, DB_COUNT, NULL);
+}
+
+void db_delivery_key(uint8_t k[DB_DELIVERY_KEY], uint64_t post, uint32_t seq) {
+  qf_kv_put_be64(k, post);
+  qf_kv_put_be32(k + 8, seq);
+}
+
+void db_timeline_key(uint8_t k[DB_TIMELINE_KEY], int64_t due_ms, uint64_t post) {
+  qf_kv_put_be64(k, (uint64_t)(due_ms < 0 ? 0 : due_ms));
+  qf_kv_put_be64(k + 8, post);
+}
+
+/* Packs msg and puts it under key; small messages never touch the heap. */
+static void put_packed(qf_kv_batch *b, unsigned db, const void *key, size_t klen,
+                       const ProtobufCMessage *msg) {
+  uint8_t stack[512];
+  size_t n = protobuf_c_message_get_packed_size(msg);
+  uint8_t *buf = n <= sizeof stack ? stack : qf_malloc(n);
+  protobuf_c_message_pack(msg, buf);
+  qf_kv_batch_put(b, db, key, klen, buf, n);
+  if (buf != stack)
+    free(buf);
+}
+
+void db_put_group(qf_kv_batch *b, const Qunfa__Group *g) {
+  put_packed(b, DB_GROUPS, g->id, strlen(g->id), &g->base);
+}
+
+void db_put_post(qf_kv_batch *b, const Qunfa__Post *p) {
+  uint8_t k[DB_POST_KEY];
+  qf_kv_put_be64(k, p->id);
+  put_packed(b, DB_POSTS, k, sizeof k, &p->base);
+}
+
+void db_put_delivery(qf_kv_batch *b, uint64_t post, uint32_t seq,
+                     const Qunfa__Delivery *d) {
+  uint8_t k[DB_DELIVERY_KEY];
+  db_delivery_key(k, post, seq);
+  put_packed(b, DB_DELIVERIES, k, sizeof k, &d->base);
+}
+
+void db_put_timeline(qf_kv_batch *b, int64_t due_ms, uint64_t post) {
+  uint8_t k[DB_TIMELINE_KEY];
+  db_timeline_key(k, due_ms, post);
+  qf_kv_batch_put(b, DB_TIMELINE, k, sizeof k, "", 0);
+}
+
+void db_del_timeline(qf_kv_batch *b, int64_t due_ms, uint64_t post) {
+  uint8_t k[DB_TIMELINE_KEY];
+  db_timeline_key(k, due_ms, post);
+  qf_kv_batch_del(b, DB_TIMELINE, k, sizeof k);
+}
+
+void db_put_next_post_id(qf_kv_batch *b, uint64_t next) {
+  uint8_t v[8];
+  qf_kv_put_be64(v, next);
+  qf_kv_batch_put(b, DB_META, next_post_key, sizeof next_post_key - 1, v, sizeof v);
+}
+
+static int get_unpacked(qf_kv_txn *txn, unsigned db, const void *key, size_t klen,
+                        const ProtobufCMessageDescriptor *desc,
+                        ProtobufCMessage **out) {
+  qf_kv_val v;
+  int rc = qf_kv_get(txn, db, key, klen, &v);
+  *out = NULL;
+  if (rc != 0)
+    return rc;
+  *out = protobuf_c_message_unpack(desc, NULL, v.len, v.data);
+  if (*out == NULL) {
+    qf_log_error("db_corrupt", "call=protobuf_c_message_unpack db=%s len=%zu",
+                 db_names[db], v.len);
+    return QF_EPROTO;
+  }
+  return 0;
+}
+
+int db_get_post(qf_kv_txn *txn, uint64_t id, Qunfa__Post **out) {
+  uint8_t k[DB_POST_KEY];
+  qf_kv_put_be64(k, id);
+  return get_unpacked(txn, DB_POSTS, k, sizeof k, &qunfa__post__descriptor,
+                      (ProtobufCMessage **)out);
+}
+
+int db_get_group(qf_kv_txn *txn, const char *id, Qunfa__Group **out) {
+  return get_unpacked(txn, DB_GROUPS, id, strlen(id), &qunfa__group__descriptor,
+                      (ProtobufCMessage **)out);
+}
+
+int db_get_next_post_id(qf_kv *kv, uint64_t *out) {
+  qf_kv_txn *txn = NULL;
+  qf_kv_val v;
+  int rc = qf_kv_read_begin(kv, &txn);
+  if (rc != 0)
+    return rc;
+  *out = 1;
+  rc = qf_kv_get(txn, DB_META, next_post_key, sizeof next_post_key - 1, &v);
+  if (rc == 0 && v.len == 8)
+    *out = qf_kv_get_be64(v.data);
+  else if (rc == QF_ENOTFOUND)
+    rc = 0;
+  qf_kv_read_end(txn);
+  return rc;
+}

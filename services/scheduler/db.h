@@ -1,0 +1,46 @@
+/* The scheduler's LMDB layout. Keys are big-endian so cursors walk in id and time
+ * order:
+ *   meta        "next_post_id" -> be64
+ *   groups      group id -> packed Group
+ *   posts       be64 post id -> packed Post
+ *   timeline    be64 due_ms | be64 post id -> empty; one entry per post not done
+ *   deliveries  be64 post id | be32 seq -> packed Delivery
+ * A post's deliveries are adjacent and in sequence order, so a batch of outcomes
+ * of one post lands on few pages. */
+#ifndef SCHED_DB_H
+#define SCHED_DB_H
+#include <stdint.h>
+
+#include "model.pb-c.h"
+#include "qf/kv.h"
+
+enum db_index { DB_META, DB_GROUPS, DB_POSTS, DB_TIMELINE, DB_DELIVERIES, DB_COUNT };
+
+#define DB_POST_KEY 8
+#define DB_DELIVERY_KEY 12
+#define DB_TIMELINE_KEY 16
+
+/* Opens the environment under dir. QF_EIO (logged) when dir is unusable. */
+int db_open(qf_kv **out, const char *dir);
+
+void db_delivery_key(uint8_t k[DB_DELIVERY_KEY], uint64_t post, uint32_t seq);
+void db_timeline_key(uint8_t k[DB_TIMELINE_KEY], int64_t due_ms, uint64_t post);
+
+/* Batch writes: the message is packed and copied (borrowed). */
+void db_put_group(qf_kv_batch *b, const Qunfa__Group *g);
+void db_put_post(qf_kv_batch *b, const Qunfa__Post *p);
+void db_put_delivery(qf_kv_batch *b, uint64_t post, uint32_t seq,
+                     const Qunfa__Delivery *d);
+void db_put_timeline(qf_kv_batch *b, int64_t due_ms, uint64_t post);
+void db_del_timeline(qf_kv_batch *b, int64_t due_ms, uint64_t post);
+void db_put_next_post_id(qf_kv_batch *b, uint64_t next);
+
+/* Reads. On 0 *out is unpacked and handed over (free with
+ * protobuf_c_message_free_unpacked). QF_ENOTFOUND when absent, QF_EPROTO (logged)
+ * when the stored bytes do not unpack. */
+int db_get_post(qf_kv_txn *txn, uint64_t id, Qunfa__Post **out);
+int db_get_group(qf_kv_txn *txn, const char *id, Qunfa__Group **out);
+/* The next post id to hand out (1 on a new store). */
+int db_get_next_post_id(qf_kv *kv, uint64_t *out);
+
+#endif

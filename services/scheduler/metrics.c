@@ -1,0 +1,26 @@
+#include "metrics.h"
+
+metrics mx;
+
+static const char *const state_names[METRICS_STATES] = {
+    "deliveries_pending", "deliveries_leased",  "deliveries_delivered",
+    "deliveries_failed",  "deliveries_expired", "deliveries_cancelled"};
+
+void metrics_init(qf_stats *st) {
+  for (int i = 0; i < METRICS_STATES; i++)
+    mx.deliveries[i] = qf_stats_gauge(st, state_names[i]);
+  mx.leases_outstanding = qf_stats_gauge(st, "leases_outstanding");
+  mx.timeline_depth = qf_stats_gauge(st, "timeline_depth");
+  mx.posts_active = qf_stats_gauge(st, "posts_active");
+  mx.ready_depth = qf_stats_gauge(st, "ready_depth");
+  mx.retry_depth = qf_stats_gauge(st, "retry_depth");
+  mx.lease_calls_parked = qf_stats_gauge(st, "lease_calls_parked");
+  mx.posts_created = qf_stats_counter(st, "posts_created");
+  mx.groups_upserted = qf_stats_counter(st, "groups_upserted");
+  mx.leases_issued = qf_stats_counter(st, "leases_issued");
+  mx.leases_expired = qf_stats_counter(st, "leases_expired");
+  mx.results = qf_stats_counter(st, "results");
+  mx.results_stale = qf_stats_counter(st, "results_stale");
+  mx.commits = qf_stats_counter(st, "commits");
+  mx.commit_errors = qf_stats_counter(st, "commit_errors");
+}

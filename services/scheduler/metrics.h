@@ -1,0 +1,32 @@
+/* The scheduler's counters and gauges (qf_stats), registered once at start-up.
+ * Delivery gauges count the deliveries of active posts held in memory. */
+#ifndef SCHED_METRICS_H
+#define SCHED_METRICS_H
+#include "model.pb-c.h"
+#include "qf/stats.h"
+
+#define METRICS_STATES 6 /* Qunfa__DeliveryState values */
+
+typedef struct metrics {
+  qf_gauge *deliveries[METRICS_STATES];
+  qf_gauge *leases_outstanding;
+  qf_gauge *timeline_depth;
+  qf_gauge *posts_active;
+  qf_gauge *ready_depth;
+  qf_gauge *retry_depth;
+  qf_gauge *lease_calls_parked;
+  qf_counter *posts_created;
+  qf_counter *groups_upserted;
+  qf_counter *leases_issued;
+  qf_counter *leases_expired;
+  qf_counter *results;
+  qf_counter *results_stale;
+  qf_counter *commits;
+  qf_counter *commit_errors;
+} metrics;
+
+extern metrics mx;
+
+void metrics_init(qf_stats *st);
+
+#endif

@@ -1,0 +1,104 @@
+#include "outcome.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "active.h"
+#include "commit.h"
+#include "qf/clock.h"
+#include "ready.h"
+
+#define BACKOFF_BASE_MS 500
+#define BACKOFF_MAX_MS 60000
+#define RETRY_AFTER_MAX_MS 3600000
+
+/* xorshift64*: jitter needs spread, not secrecy. */
+static uint64_t rng_state;
+
+static uint64_t rng_next(void) {
+  uint64_t x = rng_state;
+  if (x == 0)
+    x = (uint64_t)qf_clock_mono_us() * 0x9E3779B97F4A7C15ull | 1;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  rng_state = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+int64_t outcome_backoff_ms(uint32_t attempts) {
+  int64_t cap = BACKOFF_BASE_MS;
+  for (uint32_t i = 1; i < attempts && cap < BACKOFF_MAX_MS; i++)
+    cap *= 2;
+  if (cap > BACKOFF_MAX_MS)
+    cap = BACKOFF_MAX_MS;
+  return (int64_t)(rng_next() % (uint64_t)(cap + 1));
+}
+
+static void finish(sched *s, apost *p, uint32_t seq) {
+  apost_write(p, seq, commit_batch(s->work));
+  if (adlv_final(p->d[seq].state))
+    active_check_done(s->act, p);
+}
+
+static void retry_or_fail(sched *s, apost *p, uint32_t seq, const char *err,
+                          int64_t retry_after_ms) {
+  adlv *d = &p->d[seq];
+  int64_t delay;
+  if (d->attempts >= s->max_attempts) {
+    char why[512];
+    snprintf(why, sizeof why, "attempts exhausted: %s", err);
+    apost_set_error(p, seq, why);
+    apost_set_state(p, seq, QUNFA__DELIVERY_STATE__FAILED);
+    return;
+  }
+  apost_set_error(p, seq, err);
+  apost_set_state(p, seq, QUNFA__DELIVERY_STATE__PENDING);
+  if (retry_after_ms > 0)
+    delay = retry_after_ms > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : retry_after_ms;
+  else
+    delay = outcome_backoff_ms(d->attempts);
+  ready_at(s->rdy, p, seq, qf_clock_now_ms() + delay);
+}
+
+void outcome_apply(sched *s, apost *p, uint32_t seq, const Qunfa__Result *r) {
+  adlv *d = &p->d[seq];
+  const char *err = r->error && r->error[0] ? r->error : NULL;
+  d->lease_id = 0;
+  switch (r->outcome) {
+  case QUNFA__OUTCOME__OUTCOME_DELIVERED:
+    d->attempts++;
+    d->delivered_at_ms = r->done_ms > 0 ? r->done_ms : qf_clock_now_ms();
+    apost_set_error(p, seq, NULL);
+    apost_set_state(p, seq, QUNFA__DELIVERY_STATE__DELIVERED);
+    break;
+  case QUNFA__OUTCOME__OUTCOME_FAILED:
+    d->attempts++;
+    apost_set_error(p, seq, err ? err : "failed");
+    apost_set_state(p, seq, QUNFA__DELIVERY_STATE__FAILED);
+    break;
+  case QUNFA__OUTCOME__OUTCOME_RELEASED:
+    apost_set_state(p, seq, QUNFA__DELIVERY_STATE__PENDING);
+    ready_push(s->rdy, p, seq);
+    break;
+  case QUNFA__OUTCOME__OUTCOME_RETRY:
+  default:
+    d->attempts++;
+    retry_or_fail(s, p, seq, err ? err : "retry", r->retry_after_ms);
+    break;
+  }
+  finish(s, p, seq);
+}
+
+void outcome_expire(sched *s, apost *p, uint32_t seq) {
+  p->d[seq].lease_id = 0;
+  p->d[seq].attempts++;
+  retry_or_fail(s, p, seq, "lease expired", 0);
+  finish(s, p, seq);
+}
+
+void outcome_fail(sched *s, apost *p, uint32_t seq, const char *reason) {
+  apost_set_error(p, seq, reason);
+  apost_set_state(p, seq, QUNFA__DELIVERY_STATE__FAILED);
+  finish(s, p, seq);
+}

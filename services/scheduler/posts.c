@@ -1,0 +1,206 @@
+#include "posts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "active.h"
+#include "commit.h"
+#include "db.h"
+#include "groups.h"
+#include "metrics.h"
+#include "qf/alloc.h"
+#include "qf/audience.h"
+#include "qf/clock.h"
+#include "qf/err.h"
+#include "qf/log.h"
+#include "scheduler.h"
+#include "scheduler.pb-c.h"
+#include "store.pb-c.h"
+#include "timeline.h"
+
+#define TEXT_MAX (64 * 1024)
+
+/* A CreatePost in progress: from the expanded audience to the reply. */
+typedef struct creating {
+  sched *s;
+  qf_rpc_call *call;
+  char *audience; /* canonical text */
+  char **ids;     /* sorted group ids */
+  size_t n, cap;
+  Qunfa__Post rec;
+  uint8_t content_id[32];
+} creating;
+
+static void creating_free(creating *c) {
+  for (size_t i = 0; i < c->n; i++)
+    free(c->ids[i]);
+  free(c->ids);
+  free(c->audience);
+  free(c);
+}
+
+static int collect(const char *id, void *arg) {
+  creating *c = arg;
+  if (c->n == c->cap) {
+    c->cap = c->cap ? c->cap * 2 : 64;
+    c->ids = qf_realloc(c->ids, c->cap * sizeof(*c->ids));
+  }
+  c->ids[c->n++] = qf_strdup(id);
+  return 0;
+}
+
+/* Parses and evaluates the audience into c->ids; a sentence in why on error. */
+static int expand(creating *c, const char *text, char *why, size_t len) {
+  qf_audience *a = NULL;
+  qf_kv_txn *txn = NULL;
+  qf_audience_source src;
+  int rc;
+  if ((rc = qf_audience_parse(text, &a, why, len)) != 0)
+    return rc;
+  c->audience = qf_audience_format(a);
+  if ((rc = qf_kv_read_begin(c->s->kv, &txn)) != 0) {
+    snprintf(why, len, "groups could not be read: %s", qf_strerror(rc));
+    goto out;
+  }
+  src = groups_source(txn);
+  rc = qf_audience_eval(a, &src, collect, c, why, len);
+  qf_kv_read_end(txn);
+  if (rc == 0 && c->n == 0) {
+    snprintf(why, len, "audience \"%s\" matches no group", c->audience);
+    rc = QF_EINVAL;
+  } else if (rc < 0 && rc != QF_EINVAL) {
+    snprintf(why, len, "groups could not be read: %s", qf_strerror(rc));
+  }
+out:
+  qf_audience_free(a);
+  return rc;
+}
+
+static void on_committed(int status, void *arg) {
+  creating *c = arg;
+  sched *s = c->s;
+  if (status != 0) {
+    qf_rpc_reply_error(c->call, status, "post not stored: %s", qf_strerror(status));
+    creating_free(c);
+    return;
+  }
+  Qunfa__CreatePostReply reply = QUNFA__CREATE_POST_REPLY__INIT;
+  reply.post_id = c->rec.id;
+  reply.total = c->rec.total;
+  qf_rpc_reply(c->call, &reply.base);
+  qf_counter_add(mx.posts_created, 1);
+  qf_log_info("post_created", "post=%llu total=%u due_ms=%lld",
+              (unsigned long long)c->rec.id, c->rec.total, (long long)c->rec.due_ms);
+  if (c->rec.due_ms <= qf_clock_now_ms())
+    active_start(s->act, &c->rec);
+  else
+    timeline_add(s->tl, c->rec.due_ms, c->rec.id);
+  creating_free(c);
+}
+
+/* Writes the post, its deliveries and its timeline entry into one batch. */
+static void write_post(creating *c) {
+  sched *s = c->s;
+  qf_kv_batch *b = commit_batch(s->client);
+  Qunfa__Delivery d = QUNFA__DELIVERY__INIT;
+  c->rec.id = s->next_post_id++;
+  c->rec.audience = c->audience;
+  c->rec.content_id.data = c->content_id;
+  c->rec.content_id.len = sizeof c->content_id;
+  c->rec.created_ms = qf_clock_now_ms();
+  c->rec.total = (uint32_t)c->n;
+  db_put_next_post_id(b, s->next_post_id);
+  db_put_post(b, &c->rec);
+  for (size_t i = 0; i < c->n; i++) {
+    d.group_id = c->ids[i];
+    db_put_delivery(b, c->rec.id, (uint32_t)i, &d);
+  }
+  db_put_timeline(b, c->rec.due_ms, c->rec.id);
+  commit_defer(s->client, on_committed, c);
+}
+
+static void on_stored(int status, const char *err, ProtobufCMessage *msg, void *arg) {
+  creating *c = arg;
+  Qunfa__PutReply *reply = (Qunfa__PutReply *)msg;
+  c->s->store_calls--;
+  if (status != 0) {
+    qf_log_warn("store_put_failed", "err=%s", qf_errname(status));
+    qf_rpc_reply_error(c->call, QF_EUNAVAIL, "content store: %s",
+                       err ? err : qf_strerror(status));
+    creating_free(c);
+    return;
+  }
+  if (reply->n_ids != 1 || reply->ids[0].len != sizeof c->content_id) {
+    qf_rpc_reply_error(c->call, QF_EPROTO,
+                       "content store answered without a "
+                       "32-byte id");
+    creating_free(c);
+  } else {
+    memcpy(c->content_id, reply->ids[0].data, sizeof c->content_id);
+    write_post(c);
+  }
+  protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+static int put_content(creating *c, const char *text) {
+  Qunfa__Content item = QUNFA__CONTENT__INIT;
+  Qunfa__Content *items[1] = {&item};
+  Qunfa__PutRequest req = QUNFA__PUT_REQUEST__INIT;
+  int rc;
+  item.kind = "post";
+  item.text = (char *)text;
+  req.items = items;
+  req.n_items = 1;
+  rc = qf_rpc_call_async(c->s->store, &qunfa__store__descriptor, 0, &req.base,
+                         POSTS_STORE_TIMEOUT_MS, on_stored, c);
+  if (rc == 0)
+    c->s->store_calls++;
+  return rc;
+}
+
+static bool check_request(qf_rpc_call *call, const Qunfa__CreatePostRequest *req) {
+  size_t n = req->text ? strlen(req->text) : 0;
+  if (n == 0) {
+    qf_rpc_reply_error(call, QF_EINVAL, "text: must not be empty");
+    return false;
+  }
+  if (n > TEXT_MAX) {
+    qf_rpc_reply_error(call, QF_ETOOBIG, "text: %zu bytes; at most %d", n, TEXT_MAX);
+    return false;
+  }
+  if (req->at_ms < 0) {
+    qf_rpc_reply_error(call, QF_EINVAL, "at: %lld is before 1970",
+                       (long long)req->at_ms);
+    return false;
+  }
+  return true;
+}
+
+void posts_on_create(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
+  sched *s = arg;
+  const Qunfa__CreatePostRequest *req = (const Qunfa__CreatePostRequest *)msg;
+  creating *c;
+  char why[400] = "";
+  int rc;
+  if (s->stopping || s->store == NULL) {
+    qf_rpc_reply_error(call, QF_EUNAVAIL, "the scheduler is shutting down");
+    return;
+  }
+  if (!check_request(call, req))
+    return;
+  c = qf_calloc(1, sizeof(*c));
+  c->s = s;
+  c->call = call;
+  qunfa__post__init(&c->rec);
+  c->rec.due_ms = req->at_ms > 0 ? req->at_ms : qf_clock_now_ms();
+  if ((rc = expand(c, req->audience, why, sizeof why)) != 0) {
+    qf_rpc_reply_error(call, rc, "%s", why);
+    creating_free(c);
+    return;
+  }
+  if ((rc = put_content(c, req->text)) != 0) {
+    qf_rpc_reply_error(call, QF_EUNAVAIL, "content store: %s", qf_strerror(rc));
+    creating_free(c);
+  }
+}
