@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,11 @@ static uint64_t next_id(qf_rpc_client *c) {
 }
 
 /* ---- one call (any thread) ---- */
+
+/* NNG durations are int32 milliseconds: about 24 days at most. */
+static nng_duration ms_duration(int64_t ms) {
+  return ms > INT32_MAX ? (nng_duration)INT32_MAX : (nng_duration)ms;
+}
 
 static void pending_free(pending *p) {
   if (p->aio) {
@@ -164,7 +170,7 @@ static void pending_cb(void *arg) {
       return;
     }
     p->receiving = true;
-    nng_aio_set_timeout(p->aio, (nng_duration)left);
+    nng_aio_set_timeout(p->aio, ms_duration(left));
     nng_ctx_recv(p->ctx, p->aio);
     return;
   }
@@ -229,7 +235,7 @@ static int pending_start(qf_rpc_client *c, const ProtobufCServiceDescriptor *svc
     pending_free(p);
     return rc;
   }
-  nng_aio_set_timeout(p->aio, (nng_duration)timeout_ms);
+  nng_aio_set_timeout(p->aio, ms_duration(timeout_ms));
   nng_aio_set_msg(p->aio, m);
   *out = p; /* set before the send: the callback may run before it returns */
   nng_ctx_send(p->ctx, p->aio);

@@ -87,6 +87,7 @@ struct qf_rpc_server {
   bool stopping;
 
   /* Loop thread only. */
+  bool closed;       /* the socket is closed and every aio stopped */
   qf_rpc_call *live; /* calls being handled */
   entry **buckets;
   entry *oldest, *newest;
@@ -204,6 +205,10 @@ static void ctx_send(rpc_ctx *c, nng_msg *m) {
 
 static void ctx_send_bytes(rpc_ctx *c, const uint8_t *buf, size_t len) {
   nng_msg *m;
+  /* Only when a handler stopped the server while the loop still had calls in
+   * hand: a stopped aio would never take the message. */
+  if (c->s->closed)
+    return;
   if (rpc_msg_from_bytes(buf, len, &m) != 0) {
     /* Unanswered, the caller resends or times out. */
     qf_log_error("rpc_send_failed", "call=nng_msg_alloc err=ENOMEM");
@@ -624,5 +629,6 @@ void qf_rpc_server_stop(qf_rpc_server *s) {
   nng_close(s->sock);
   for (unsigned i = 0; i < s->n_ctxs; i++)
     nng_aio_stop(s->ctxs[i].aio);
+  s->closed = true;
   uv_close((uv_handle_t *)&s->async, on_closed);
 }

@@ -49,7 +49,8 @@ int qf_rpc_server_start(qf_rpc_server **out, uv_loop_t *loop, const char *url,
                         const qf_rpc_server_opts *opts);
 /* Stops receiving, answers calls still unanswered with QF_EUNAVAIL, closes the
  * socket and frees, after its libuv handles are closed (run the loop once more).
- * NULL is a no-op. Loop thread only. */
+ * The calls it answers are released: handlers holding them must drop them
+ * without answering. NULL is a no-op. Loop thread only. */
 void qf_rpc_server_stop(qf_rpc_server *s);
 
 /* What a server has done since it started, for stats and tests (any thread). */
@@ -63,7 +64,7 @@ void qf_rpc_server_get_counters(const qf_rpc_server *s, qf_rpc_server_counters *
 
 /* The index of the called method in service->methods. */
 unsigned qf_rpc_call_method(const qf_rpc_call *call);
-/* The caller's absolute deadline, UTC ms. */
+/* The caller's absolute deadline, UTC ms (0 when the caller sent none). */
 int64_t qf_rpc_call_deadline_ms(const qf_rpc_call *call);
 /* Answers with reply (a message of the method's output type; borrowed, packed
  * before return) and releases the call. */
