@@ -64,7 +64,7 @@ static int parse_flags(int argc, char **argv, opts *o) {
       {"stats", QF_FLAG_STR, &o->stats, NULL, "stats address (NNG REP, JSON)", false, 0,
        0},
       {"lease-ms", QF_FLAG_INT, &o->lease_ms, "30000",
-       "how long a dispatcher holds a delivery before it is re-leased", false, 100,
+       "how long a dispatcher holds a delivery before it is re-leased", false, 10,
        86400000},
       {"max-attempts", QF_FLAG_INT, &o->max_attempts, "10",
        "attempts before a delivery fails", false, 1, 1000},
