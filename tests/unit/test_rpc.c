@@ -170,9 +170,6 @@ static void teardown(void) {
   snprintf(path, sizeof path, "%s/rpc.sock", E.dir);
   unlink(path);
   rmdir(E.dir);
-  /* NNG frees closed sockets on its own thread; wait for it so that the leak
-   * checker judges only what we left. */
-  nng_fini();
 }
 
 static qf_rpc_server_counters counters(void) {
@@ -430,6 +427,9 @@ Test(rpc, unknown_method_is_emethod) {
 Test(rpc, mismatched_request_type_is_einval) {
   start_server(0);
   qf_rpc_client *c = open_client();
+  /* Connected first: NNG 1.5.2 leaks a little when a socket closes while its
+   * dialer is still negotiating, which the leak checker would blame here. */
+  expect_good_call(c, 1);
   Qunfa__LeaseRequest lr = QUNFA__LEASE_REQUEST__INIT;
   ProtobufCMessage *reply;
   int rc = qf_rpc_call_sync(c, SCHED, method_index(SCHED, "PostStatus"), &lr.base, 500,
