@@ -199,9 +199,10 @@ void dispatch_on_lease(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg
   const Qunfa__LeaseRequest *req = (const Qunfa__LeaseRequest *)msg;
   uint32_t max = req->max > LEASE_MAX ? LEASE_MAX : req->max;
   int64_t wait = req->wait_ms > WAIT_MAX_MS ? WAIT_MAX_MS : req->wait_ms;
-  int64_t left = qf_rpc_call_deadline_ms(call) - qf_clock_now_ms() - DEADLINE_MARGIN_MS;
+  int64_t deadline = qf_rpc_call_deadline_ms(call); /* 0: none given */
+  int64_t left = deadline - qf_clock_now_ms() - DEADLINE_MARGIN_MS;
   batch b;
-  if (wait > left)
+  if (deadline > 0 && wait > left)
     wait = left;
   if (s->stopping)
     max = 0;
