@@ -17,7 +17,7 @@ struct leaser {
   qf_rpc_client *work;
   leaser_opts o;
   const metrics *m;
-  uv_check_t check;
+  uv_prepare_t prepare;
   uv_timer_t backoff;
   int64_t backoff_ms;
   bool busy, stopped, closed;
@@ -26,8 +26,8 @@ struct leaser {
 
 static void lease_now(leaser *l);
 
-static void on_check(uv_check_t *h) {
-  uv_check_stop(h);
+static void on_prepare(uv_prepare_t *h) {
+  uv_prepare_stop(h);
   lease_now(h->data);
 }
 
@@ -88,7 +88,7 @@ static void lease_now(leaser *l) {
 void leaser_kick(leaser *l) {
   if (l->stopped || l->busy || uv_is_active((uv_handle_t *)&l->backoff))
     return;
-  uv_check_start(&l->check, on_check);
+  uv_prepare_start(&l->prepare, on_prepare);
 }
 
 int leaser_new(leaser **out, uv_loop_t *loop, qf_rpc_client *work,
@@ -99,8 +99,8 @@ int leaser_new(leaser **out, uv_loop_t *loop, qf_rpc_client *work,
   l->o = *opts;
   l->m = m;
   l->backoff_ms = BACKOFF_MIN_MS;
-  uv_check_init(loop, &l->check);
-  l->check.data = l;
+  uv_prepare_init(loop, &l->prepare);
+  l->prepare.data = l;
   uv_timer_init(loop, &l->backoff);
   l->backoff.data = l;
   *out = l;
@@ -109,7 +109,7 @@ int leaser_new(leaser **out, uv_loop_t *loop, qf_rpc_client *work,
 
 void leaser_stop(leaser *l) {
   l->stopped = true;
-  uv_check_stop(&l->check);
+  uv_prepare_stop(&l->prepare);
   uv_timer_stop(&l->backoff);
 }
 
@@ -122,7 +122,7 @@ void leaser_close(leaser *l) {
     return;
   leaser_stop(l);
   l->closed = true;
-  uv_close((uv_handle_t *)&l->check, NULL);
+  uv_close((uv_handle_t *)&l->prepare, NULL);
   uv_close((uv_handle_t *)&l->backoff, NULL);
 }
 

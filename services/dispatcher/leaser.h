@@ -1,8 +1,8 @@
 /* Pulling work: one Work.Lease call at a time for up to the free credit, as a
- * long poll. Asks again as soon as a reply is handed over and credit is free
- * (gathered until the end of the loop turn, so completions of one turn make one
- * larger request). On an error it backs off (100 ms doubling to 2 s) and tries
- * again: the scheduler may not be up yet, or may restart. */
+ * long poll. Asks again as soon as a reply is handed over and credit is free,
+ * from a uv_prepare_t (just before the loop sleeps), so the completions of one
+ * loop turn make one larger request. On an error it backs off (100 ms doubling
+ * to 2 s) and tries again: the scheduler may not be up yet, or may restart. */
 #ifndef DISPATCHER_LEASER_H
 #define DISPATCHER_LEASER_H
 #include <stdbool.h>
@@ -32,7 +32,7 @@ typedef struct leaser_opts {
 /* Leases from work (borrowed, attached to loop). Call leaser_kick to begin. */
 int leaser_new(leaser **out, uv_loop_t *loop, qf_rpc_client *work,
                const leaser_opts *opts, const metrics *m);
-/* Credit may have grown: ask at the end of this loop turn if idle. */
+/* Credit may have grown: ask before the loop next sleeps, if idle. */
 void leaser_kick(leaser *l);
 /* Asks for nothing more. A call in flight still hands its leases over. */
 void leaser_stop(leaser *l);

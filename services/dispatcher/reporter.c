@@ -26,8 +26,8 @@ struct reporter {
   const metrics *m;
   report_result *q; /* queue: q[head .. head + n) */
   size_t head, n, cap;
-  size_t in_flight; /* the first in_flight of the queue are in a Report */
-  uv_check_t check; /* sends at the end of the loop turn */
+  size_t in_flight;     /* the first in_flight of the queue are in a Report */
+  uv_prepare_t prepare; /* sends before the loop next sleeps */
   uv_timer_t retry;
   int64_t backoff_ms;
   bool stopped;
@@ -39,9 +39,9 @@ struct reporter {
 
 static void send_batch(reporter *rp);
 
-static void on_check(uv_check_t *h) {
+static void on_prepare(uv_prepare_t *h) {
   reporter *rp = h->data;
-  uv_check_stop(h);
+  uv_prepare_stop(h);
   send_batch(rp);
 }
 
@@ -135,7 +135,7 @@ void reporter_add(reporter *rp, const report_result *r) {
   rp->q[rp->head + rp->n++] = *r;
   qf_gauge_set(rp->m->results_pending, (int64_t)rp->n);
   if (!rp->in_flight && !rp->stopped)
-    uv_check_start(&rp->check, on_check);
+    uv_prepare_start(&rp->prepare, on_prepare);
 }
 
 size_t reporter_pending(const reporter *rp) {
@@ -149,8 +149,8 @@ int reporter_new(reporter **out, uv_loop_t *loop, qf_rpc_client *work,
   rp->work = work;
   rp->m = m;
   rp->backoff_ms = BACKOFF_MIN_MS;
-  uv_check_init(loop, &rp->check);
-  rp->check.data = rp;
+  uv_prepare_init(loop, &rp->prepare);
+  rp->prepare.data = rp;
   uv_timer_init(loop, &rp->retry);
   rp->retry.data = rp;
   *out = rp;
@@ -161,7 +161,7 @@ void reporter_stop(reporter *rp) {
   if (!rp || rp->stopped)
     return;
   rp->stopped = true;
-  uv_close((uv_handle_t *)&rp->check, NULL);
+  uv_close((uv_handle_t *)&rp->prepare, NULL);
   uv_close((uv_handle_t *)&rp->retry, NULL);
 }
 

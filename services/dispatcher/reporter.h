@@ -1,7 +1,7 @@
 /* Results going back to the scheduler: a queue sent as Work.Report in batches
  * (at most REPORTER_BATCH_MAX results, one Report in flight, the next one as soon
- * as results wait and none is in flight, gathered until the end of the loop
- * turn). A result stays queued until a Report reply says it is committed; on an
+ * as results wait and none is in flight, gathered until the loop is about to
+ * sleep). A result stays queued until a Report reply says it is committed; on an
  * error the same results are sent again after a short backoff, which is safe:
  * the scheduler ignores results of leases that are no longer current. */
 #ifndef DISPATCHER_REPORTER_H
