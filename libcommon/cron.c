@@ -18,6 +18,8 @@
 #define MIN_MS INT64_C(60000)
 #define DAY_MIN 1440
 #define SEARCH_DAYS (12 * 366)
+#define YEAR_1_MS INT64_C(-62135596800000)     /* 0001-01-01T00:00:00Z */
+#define YEAR_10000_MS INT64_C(253402300800000) /* 10000-01-01T00:00:00Z */
 
 struct qf_cron {
   uint64_t minutes; /* bit 0..59 */
@@ -368,10 +370,13 @@ int qf_cron_next_in(const qf_cron *cron, const qf_tz *tz, int64_t after_ms,
                     int64_t *next_ms) {
   /* Local minutes already reached by after_ms are done; the answer is the first
    * later one, mapped to its first instant (or the end of its gap). */
-  int64_t reached = qf_tz_local_reached(tz, after_ms);
-  int64_t local;
-  int rc = next_local(cron, (floor_div(reached, MIN_MS) + 1) * MIN_MS, &local);
+  int64_t reached, local;
+  int rc;
 
+  if (after_ms < YEAR_1_MS || after_ms >= YEAR_10000_MS)
+    return QF_EINVAL;
+  reached = qf_tz_local_reached(tz, after_ms);
+  rc = next_local(cron, (floor_div(reached, MIN_MS) + 1) * MIN_MS, &local);
   if (rc != 0)
     return rc;
   qf_tz_from_local(tz, local, next_ms);

@@ -320,6 +320,18 @@ Test(cron, unknown_zone_is_a_clear_error) {
   qf_cron_free(c);
 }
 
+Test(cron, refuses_instants_beyond_the_calendar) {
+  qf_cron *c = parse("* * * * *");
+  int64_t next = 7;
+
+  cr_assert_eq(qf_cron_next(c, "Europe/Berlin", INT64_MAX, &next), QF_EINVAL);
+  cr_assert_eq(qf_cron_next(c, NULL, INT64_MIN, &next), QF_EINVAL);
+  cr_assert_eq(next, 7);
+  cr_assert_eq(qf_cron_next(c, NULL, T("9999-12-31T23:58:00Z"), &next), 0);
+  cr_assert_eq(next, T("9999-12-31T23:59:00Z"));
+  qf_cron_free(c);
+}
+
 Test(cron, next_in_with_a_loaded_zone) {
   qf_cron *c = parse("0 8 * * *");
   const qf_tz *tz = NULL;

@@ -2,17 +2,19 @@
  * zone (the daily SOP post at 08:00 local, DST or not).
  *
  * Syntax: "minute hour day-of-month month day-of-week", fields separated by blanks.
- * Each field is a list "a,b,c" of items: "*", a value, a range "a-b", a step
- * "*\/n" or "a-b/n", or "a/n" (from a to the field's end). Ranges must not run
- * backwards; steps are 1 up to the size of the field. Months take JAN-DEC and
+ * Each field is a list "a,b,c" of items: "*" (all values), a value "a" or a range
+ * "a-b", each optionally followed by "/n" to keep every n-th of those values; "a/n"
+ * runs from a to the field's end. Ranges must not run backwards; n is 1 up to the
+ * number of values of the field. Months take JAN-DEC and
  * weekdays SUN-SAT (any case) besides numbers; weekday 0 and 7 are both Sunday.
  * Macros: @yearly (@annually), @monthly, @weekly, @daily (@midnight), @hourly.
  *
  * Days (the Vixie rule): when both day-of-month and day-of-week are restricted, a
  * day matches if EITHER matches ("0 8 1 * MON": the 1st and every Monday); when
  * one of them selects all its values it is ignored. "Restricted" means selecting
- * fewer than all values, so "*\/2" in day-of-month is restricted (Vixie's code
- * treats any field that begins with "*" as unrestricted; we go by meaning).
+ * fewer than all values, so "*" with "/2" in day-of-month is restricted (Vixie's
+ * code treats any field that begins with "*" as unrestricted; we go by meaning),
+ * and "1-31" is not.
  * An expression that can never fire (day-of-month 30 or 31 only, February only,
  * any weekday) is refused at parse time.
  *
@@ -22,7 +24,7 @@
  * - a local time that exists once fires at that instant;
  * - one that does not exist (spring-forward gap, e.g. 02:30 on a day the clocks
  *   jump 02:00 -> 03:00) fires at the first instant after the gap (03:00 local),
- *   once; several gap times ("*\/15 2 * * *") and a 03:00 entry all fire together
+ *   once; several gap times ("0,15,30,45 2 * * *") and a 03:00 entry all fire together
  *   as one occurrence;
  * - one that exists twice (fall-back overlap, e.g. 01:30 on a day the clocks go
  *   back 02:00 -> 01:00) fires once, at its first occurrence; the repeated hour is
@@ -53,7 +55,7 @@ void qf_cron_free(qf_cron *cron);
  * local time or the end of a DST gap). Errors: the codes of qf_tz_load for the
  * zone (QF_ENOTFOUND: no such zone; call qf_tz_load for the sentence), QF_ENOTFOUND
  * if no occurrence exists within the next twelve years (cannot happen for a parsed
- * expression). Thread-safe. */
+ * expression), QF_EINVAL if after_ms is outside the years 1 to 9999. Thread-safe. */
 int qf_cron_next(const qf_cron *cron, const char *tz, int64_t after_ms,
                  int64_t *next_ms);
 
