@@ -278,9 +278,12 @@ static int parse_macro(parser *ps, const char *expr, qf_cron **out) {
   size_t n = strcspn(expr, " \t");
 
   for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++) {
-    if (n == strlen(macros[i].name) && strncasecmp(expr, macros[i].name, n) == 0 &&
-        expr[n + strspn(expr + n, " \t")] == '\0')
-      return qf_cron_parse(macros[i].expr, out, ps->why, ps->len);
+    if (n != strlen(macros[i].name) || strncasecmp(expr, macros[i].name, n) != 0)
+      continue;
+    if (expr[n + strspn(expr + n, " \t")] != '\0')
+      return fail(ps, "%s stands alone: unexpected text at character %d",
+                  macros[i].name, pos(ps, expr + n + strspn(expr + n, " \t")));
+    return qf_cron_parse(macros[i].expr, out, ps->why, ps->len);
   }
   return fail(ps,
               "unknown macro \"%.*s\" (known: @yearly @annually @monthly @weekly "

@@ -156,8 +156,7 @@ Test(cron, reports_each_error_with_field_and_position) {
                        "day-of-month month day-of-week)");
   expect_error("@reboot", "cron: unknown macro \"@reboot\" (known: @yearly @annually "
                           "@monthly @weekly @daily @midnight @hourly)");
-  expect_error("@daily 5", "cron: unknown macro \"@daily\" (known: @yearly @annually "
-                           "@monthly @weekly @daily @midnight @hourly)");
+  expect_error("@daily 5", "cron: @daily stands alone: unexpected text at character 8");
   expect_error("0 0 30 2 *", "cron: field 3 (day-of-month): none of these days occurs "
                              "in the months of field 4 (month)");
   expect_error("0 0 31 4,6,9,11 *", "cron: field 3 (day-of-month): none of these days "
