@@ -20,6 +20,7 @@
 #include "qf/err.h"
 #include "qf/log.h"
 #include "qf/rpc.h"
+#include "rpc_cache.h"
 #include "rpc_envelope.h"
 
 #include <nng/nng.h>
@@ -33,12 +34,6 @@
 #include <string.h>
 
 #define DEFAULT_CONTEXTS 64
-/* The reply cache keeps at most this many answers, for at most this long, in at
- * most this many bytes (the newest answer is kept whatever its size). */
-#define CACHE_MAX_REPLIES 4096
-#define CACHE_MAX_AGE_MS 60000
-#define CACHE_MAX_BYTES ((size_t)64 << 20)
-#define CACHE_BUCKETS 8192 /* a power of two, twice CACHE_MAX_REPLIES */
 
 typedef enum ctx_state { CTX_IDLE, CTX_RECV, CTX_LOOP, CTX_SEND } ctx_state;
 
@@ -52,7 +47,7 @@ typedef struct rpc_ctx {
 } rpc_ctx;
 
 struct qf_rpc_call {
-  qf_rpc_server *s;
+  qf_rpc_server *s; /* NULL once the server stopped: answering only releases it */
   rpc_ctx *targets; /* contexts holding this request, answered together */
   uint64_t id;
   int64_t deadline_ms; /* 0: the caller gave none */
@@ -60,17 +55,6 @@ struct qf_rpc_call {
   ProtobufCMessage *req;
   struct qf_rpc_call *next, *prev; /* in the queue, then in the live list */
 };
-
-/* A cache entry: a call in progress (call set) or a packed answer (reply set). */
-typedef struct entry {
-  uint64_t id;
-  struct entry *hnext;         /* hash chain */
-  struct entry *older, *newer; /* age list, answered entries only */
-  qf_rpc_call *call;
-  uint8_t *reply;
-  size_t len;
-  int64_t answered_ms; /* monotonic */
-} entry;
 
 struct qf_rpc_server {
   uv_loop_t *loop;
@@ -89,92 +73,10 @@ struct qf_rpc_server {
   /* Loop thread only. */
   bool closed;       /* the socket is closed and every aio stopped */
   qf_rpc_call *live; /* calls being handled */
-  entry **buckets;
-  entry *oldest, *newest;
-  size_t n_answered, answered_bytes;
+  rpc_cache *cache;
 
   atomic_uint_fast64_t n_calls, n_repeats, n_rejected;
 };
-
-/* ---- the reply cache (loop thread) ---- */
-
-static entry **bucket(qf_rpc_server *s, uint64_t id) {
-  id ^= id >> 33; /* murmur3 finaliser: ids are a random base plus a counter */
-  id *= 0xff51afd7ed558ccdULL;
-  id ^= id >> 33;
-  return &s->buckets[id & (CACHE_BUCKETS - 1)];
-}
-
-static entry *cache_find(qf_rpc_server *s, uint64_t id) {
-  entry *e = *bucket(s, id);
-  while (e && e->id != id)
-    e = e->hnext;
-  return e;
-}
-
-static void cache_add_live(qf_rpc_server *s, qf_rpc_call *call) {
-  entry **b = bucket(s, call->id);
-  entry *e = qf_calloc(1, sizeof *e);
-  e->id = call->id;
-  e->call = call;
-  e->hnext = *b;
-  *b = e;
-}
-
-static void cache_remove(qf_rpc_server *s, entry *e) {
-  entry **p = bucket(s, e->id);
-  while (*p != e)
-    p = &(*p)->hnext;
-  *p = e->hnext;
-  if (e->reply) {
-    if (e->older)
-      e->older->newer = e->newer;
-    else
-      s->oldest = e->newer;
-    if (e->newer)
-      e->newer->older = e->older;
-    else
-      s->newest = e->older;
-    s->n_answered--;
-    s->answered_bytes -= e->len;
-    free(e->reply);
-  }
-  free(e);
-}
-
-static void cache_evict(qf_rpc_server *s, int64_t now_ms) {
-  entry *e;
-  while ((e = s->oldest) != NULL &&
-         (s->n_answered > CACHE_MAX_REPLIES ||
-          now_ms - e->answered_ms > CACHE_MAX_AGE_MS ||
-          (s->answered_bytes > CACHE_MAX_BYTES && e != s->newest)))
-    cache_remove(s, e);
-}
-
-/* Turns the live entry e into an answered one; the entry takes reply. */
-static void cache_answer(qf_rpc_server *s, entry *e, uint8_t *reply, size_t len) {
-  e->call = NULL;
-  e->reply = reply;
-  e->len = len;
-  e->answered_ms = qf_clock_mono_ms();
-  e->older = s->newest;
-  e->newer = NULL;
-  if (s->newest)
-    s->newest->newer = e;
-  else
-    s->oldest = e;
-  s->newest = e;
-  s->n_answered++;
-  s->answered_bytes += len;
-  cache_evict(s, e->answered_ms);
-}
-
-static void cache_free(qf_rpc_server *s) {
-  for (unsigned i = 0; i < CACHE_BUCKETS; i++)
-    while (s->buckets[i])
-      cache_remove(s, s->buckets[i]);
-  free(s->buckets);
-}
 
 /* ---- contexts (any thread) ---- */
 
@@ -407,8 +309,7 @@ static void join(qf_rpc_call *live, rpc_ctx *c) {
 
 static void dispatch(qf_rpc_server *s, qf_rpc_call *call) {
   if (call->id) {
-    cache_evict(s, qf_clock_mono_ms());
-    entry *e = cache_find(s, call->id);
+    rpc_cache_entry *e = rpc_cache_find(s->cache, call->id, qf_clock_mono_ms());
     if (e)
       atomic_fetch_add(&s->n_repeats, 1);
     if (e && e->reply) {
@@ -421,7 +322,7 @@ static void dispatch(qf_rpc_server *s, qf_rpc_call *call) {
       call_free(call);
       return;
     }
-    cache_add_live(s, call);
+    rpc_cache_add(s->cache, call->id, call);
   }
   live_add(s, call);
   if (s->stopping) {
@@ -459,19 +360,27 @@ static void on_async(uv_async_t *h) {
   }
 }
 
-/* Sends the packed answer (buf, handed over) to every context holding the call,
- * keeps it for repeats and releases the call. */
-static void finish(qf_rpc_call *call, uint8_t *buf, size_t len) {
-  qf_rpc_server *s = call->s;
+/* Sends the packed answer to every context holding the call. */
+static void send_targets(qf_rpc_call *call, const uint8_t *buf, size_t len) {
   rpc_ctx *c = call->targets;
+  call->targets = NULL;
   while (c) {
-    rpc_ctx *next = c->next_target; /* read first: the send may complete at once */
+    /* Read first: once sent, the context may take its next request at once. */
+    rpc_ctx *next = c->next_target;
     ctx_send_bytes(c, buf, len);
     c = next;
   }
-  entry *e = call->id ? cache_find(s, call->id) : NULL;
+}
+
+/* Sends the packed answer (buf, handed over), keeps it for repeats and releases
+ * the call. */
+static void finish(qf_rpc_call *call, uint8_t *buf, size_t len) {
+  qf_rpc_server *s = call->s;
+  send_targets(call, buf, len);
+  int64_t now = qf_clock_mono_ms();
+  rpc_cache_entry *e = call->id ? rpc_cache_find(s->cache, call->id, now) : NULL;
   if (e)
-    cache_answer(s, e, buf, len);
+    rpc_cache_answer(s->cache, e, buf, len, now);
   else
     free(buf);
   live_remove(s, call);
@@ -494,6 +403,10 @@ int64_t qf_rpc_call_deadline_ms(const qf_rpc_call *call) {
 }
 
 void qf_rpc_reply(qf_rpc_call *call, const ProtobufCMessage *reply) {
+  if (!call->s) { /* answered EUNAVAIL when the server stopped */
+    call_free(call);
+    return;
+  }
   const ProtobufCMethodDescriptor *md = &call->s->svc->methods[call->method];
   if (!reply || reply->descriptor != md->output) {
     /* Our own bug, but the caller still deserves an answer. */
@@ -514,6 +427,10 @@ void qf_rpc_reply(qf_rpc_call *call, const ProtobufCMessage *reply) {
 }
 
 void qf_rpc_reply_error(qf_rpc_call *call, int code, const char *fmt, ...) {
+  if (!call->s) { /* answered EUNAVAIL when the server stopped */
+    call_free(call);
+    return;
+  }
   char why[512];
   va_list ap;
   va_start(ap, fmt);
@@ -536,8 +453,7 @@ static void server_free(qf_rpc_server *s) {
       nng_aio_stop(s->ctxs[i].aio);
       nng_aio_free(s->ctxs[i].aio);
     }
-  if (s->buckets)
-    cache_free(s);
+  rpc_cache_free(s->cache);
   pthread_mutex_destroy(&s->mu);
   free(s->ctxs);
   free(s->handlers);
@@ -596,7 +512,7 @@ int qf_rpc_server_start(qf_rpc_server **out, uv_loop_t *loop, const char *url,
     memcpy(s->handlers, handlers, service->n_methods * sizeof *s->handlers);
   s->n_ctxs = n_ctxs;
   s->ctxs = qf_calloc(n_ctxs, sizeof *s->ctxs);
-  s->buckets = qf_calloc(CACHE_BUCKETS, sizeof *s->buckets);
+  s->cache = rpc_cache_new();
   pthread_mutex_init(&s->mu, NULL);
   int rc = open_socket(s, url, max_msg);
   if (rc == 0 && uv_async_init(loop, &s->async, on_async) != 0)
@@ -613,6 +529,19 @@ int qf_rpc_server_start(qf_rpc_server **out, uv_loop_t *loop, const char *url,
   return 0;
 }
 
+/* Answers a call its handler still holds with EUNAVAIL and detaches it from the
+ * server: the handler's own answer, later, only releases it. */
+static void orphan(qf_rpc_call *call) {
+  uint8_t *buf;
+  size_t len;
+  if (pack_reply(call->id, QF_EUNAVAIL, "server is stopping", NULL, &buf, &len) != 0)
+    oom("rpc_pack");
+  send_targets(call, buf, len);
+  free(buf);
+  live_remove(call->s, call);
+  call->s = NULL;
+}
+
 void qf_rpc_server_stop(qf_rpc_server *s) {
   if (!s)
     return;
@@ -620,10 +549,10 @@ void qf_rpc_server_stop(qf_rpc_server *s) {
   s->stopping = true; /* from now on contexts answer EUNAVAIL and stop receiving */
   pthread_mutex_unlock(&s->mu);
   /* Queued calls are dispatched (answered EUNAVAIL, or from the cache, or joined
-   * to a live call), then every live call is answered EUNAVAIL. */
+   * to a live call), then every call a handler holds is answered EUNAVAIL. */
   on_async(&s->async);
   while (s->live)
-    qf_rpc_reply_error(s->live, QF_EUNAVAIL, "server is stopping");
+    orphan(s->live);
   /* Closing completes every pending operation; once each aio is stopped no
    * callback of ours runs again, and none queued a call after `stopping`. */
   nng_close(s->sock);

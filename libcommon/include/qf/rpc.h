@@ -49,8 +49,8 @@ int qf_rpc_server_start(qf_rpc_server **out, uv_loop_t *loop, const char *url,
                         const qf_rpc_server_opts *opts);
 /* Stops receiving, answers calls still unanswered with QF_EUNAVAIL, closes the
  * socket and frees, after its libuv handles are closed (run the loop once more).
- * The calls it answers are released: handlers holding them must drop them
- * without answering. NULL is a no-op. Loop thread only. */
+ * A handler still holding a call answers it as usual, later: that answer only
+ * releases the call and its request. NULL is a no-op. Loop thread only. */
 void qf_rpc_server_stop(qf_rpc_server *s);
 
 /* What a server has done since it started, for stats and tests (any thread). */
