@@ -138,7 +138,7 @@ static void slot_release(slot *sl) {
 
 static void log_xfer_failure(const slot *sl, CURLcode rc) {
   char url[512];
-  qf_log_debug("send_failed", "call=curl_multi_perform url=%s curl=%d err=\"%s\"",
+  qf_log_debug("send_failed", "call=curl_multi_socket_action url=%s curl=%d err=\"%s\"",
                qf_log_redact_url(sl->req.url, url, sizeof url), (int)rc,
                sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc));
 }
