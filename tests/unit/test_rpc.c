@@ -18,6 +18,7 @@
 #include "qf/err.h"
 #include "qf/rpc.h"
 #include "rpc.pb-c.h"
+#include "rpc_cache.h"
 #include "scheduler.pb-c.h"
 
 #define SCHED (&qunfa__scheduler__descriptor)
@@ -683,4 +684,51 @@ Test(rpc, reply_cache_is_bounded) {
   qunfa__reply_envelope__free_unpacked(env, NULL);
   cr_assert_eq(E.runs, N + 2, "the first answer was still cached");
   qf_rpc_client_close(c);
+}
+
+/* ---- the reply cache on its own ---- */
+
+static uint8_t *bytes(size_t n) {
+  uint8_t *b = malloc(n ? n : 1);
+  memset(b, 7, n);
+  return b;
+}
+
+Test(rpc_cache, keeps_answers_until_they_age_out) {
+  rpc_cache *c = rpc_cache_new();
+  int call;
+  rpc_cache_add(c, 1, &call);
+  rpc_cache_entry *e = rpc_cache_find(c, 1, 0);
+  cr_assert(e && e->call == &call && !e->reply);
+  rpc_cache_answer(c, e, bytes(10), 10, 1000);
+  e = rpc_cache_find(c, 1, 1000 + RPC_CACHE_MAX_AGE_MS);
+  cr_assert(e && !e->call && e->len == 10);
+  cr_assert_null(rpc_cache_find(c, 1, 1001 + RPC_CACHE_MAX_AGE_MS));
+  cr_assert_null(rpc_cache_find(c, 2, 0));
+  rpc_cache_free(c);
+}
+
+Test(rpc_cache, keeps_the_newest_answers_by_count_and_bytes) {
+  rpc_cache *c = rpc_cache_new();
+  for (uint64_t id = 1; id <= RPC_CACHE_MAX_REPLIES + 10; id++) {
+    rpc_cache_add(c, id, c);
+    rpc_cache_answer(c, rpc_cache_find(c, id, 0), bytes(1), 1, 0);
+  }
+  cr_assert_null(rpc_cache_find(c, 10, 0));
+  cr_assert_not_null(rpc_cache_find(c, 11, 0));
+  cr_assert_not_null(rpc_cache_find(c, RPC_CACHE_MAX_REPLIES + 10, 0));
+  /* One answer larger than the byte budget pushes every older one out, and
+   * stays itself: a repeat of it must still be answered. */
+  rpc_cache_add(c, 99999, c);
+  rpc_cache_answer(c, rpc_cache_find(c, 99999, 0), bytes(RPC_CACHE_MAX_BYTES + 1),
+                   RPC_CACHE_MAX_BYTES + 1, 0);
+  cr_assert_null(rpc_cache_find(c, RPC_CACHE_MAX_REPLIES + 10, 0));
+  cr_assert_not_null(rpc_cache_find(c, 99999, 0));
+  /* Calls in progress are never evicted. */
+  rpc_cache_add(c, 5, c);
+  rpc_cache_add(c, 6, c);
+  rpc_cache_answer(c, rpc_cache_find(c, 6, 0), bytes(1), 1, 0);
+  cr_assert_not_null(rpc_cache_find(c, 5, 10 * RPC_CACHE_MAX_AGE_MS));
+  cr_assert_null(rpc_cache_find(c, 6, 10 * RPC_CACHE_MAX_AGE_MS));
+  rpc_cache_free(c);
 }
