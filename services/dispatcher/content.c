@@ -6,7 +6,9 @@
 #include "qf/log.h"
 #include "store.pb-c.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,7 @@ struct content {
   uv_timer_t retry;
   int64_t backoff_ms;
   bool stopped;
+  bool failing; /* the last Get failed: log the next failures quietly */
 };
 
 /* ---- hash table ---- */
@@ -184,6 +187,21 @@ static void expire(entry *e, int64_t now_ms) {
 
 static void on_retry(uv_timer_t *t);
 
+/* Logs a failed Get: a warning for the first of a streak, then quietly. */
+static void log_get_failure(content *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void log_get_failure(content *c, const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  qf_counter_add(c->m->store_errors, 1);
+  qf_log(c->failing ? QF_LOG_DEBUG : QF_LOG_WARN, "store_get_failed", "%s", line);
+  c->failing = true;
+}
+
 static void fetch_failed(fetch *f) {
   content *c = f->c;
   for (size_t i = 0; i < f->n; i++) {
@@ -211,6 +229,9 @@ static void entry_fill(content *c, entry *e, const Qunfa__Content *item) {
 static void fetch_done(fetch *f, const Qunfa__GetReply *r) {
   content *c = f->c;
   c->backoff_ms = BACKOFF_MIN_MS;
+  if (c->failing)
+    qf_log_info("store_get_resumed", "store=reachable");
+  c->failing = false;
   for (size_t i = 0; i < f->n; i++) {
     entry *e = f->e[i];
     if (!r->found[i] || !r->items[i]) {
@@ -233,16 +254,14 @@ static void on_fetched(int status, const char *err, ProtobufCMessage *reply,
   if (c->stopped) {
     /* The entries are freed with the table. */
   } else if (status != 0) {
-    qf_counter_add(c->m->store_errors, 1);
-    qf_log_warn("store_get_failed", "call=Store.Get ids=%zu err=%s reason=\"%s\"", f->n,
-                qf_errname(status), err ? err : "");
+    log_get_failure(c, "call=Store.Get ids=%zu err=%s reason=\"%s\"", f->n,
+                    qf_errname(status), err ? err : "");
     fetch_failed(f);
   } else if (r->n_items != f->n || r->n_found != f->n) {
-    qf_counter_add(c->m->store_errors, 1);
-    qf_log_warn("store_get_failed",
-                "call=Store.Get ids=%zu items=%zu found=%zu "
-                "reason=\"reply does not match the request\"",
-                f->n, r->n_items, r->n_found);
+    log_get_failure(c,
+                    "call=Store.Get ids=%zu items=%zu found=%zu reason=\"reply does "
+                    "not match the request\"",
+                    f->n, r->n_items, r->n_found);
     fetch_failed(f);
   } else {
     fetch_done(f, r);
@@ -267,8 +286,7 @@ static void fetch_start(content *c, fetch *f) {
   int rc = qf_rpc_call_async(c->store, &qunfa__store__descriptor, STORE_GET_METHOD,
                              &req.base, STORE_TIMEOUT_MS, on_fetched, f);
   if (rc != 0) {
-    qf_counter_add(c->m->store_errors, 1);
-    qf_log_warn("store_get_failed", "call=qf_rpc_call_async err=%s", qf_errname(rc));
+    log_get_failure(c, "call=qf_rpc_call_async err=%s", qf_errname(rc));
     fetch_failed(f);
     free(f);
   }

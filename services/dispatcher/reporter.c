@@ -31,6 +31,7 @@ struct reporter {
   uv_timer_t retry;
   int64_t backoff_ms;
   bool stopped;
+  bool failing; /* the last Report failed: log the next failures quietly */
   /* The wire form of one batch, reused: a request is packed before the call
    * returns, and its results stay queued until committed. */
   Qunfa__Result msgs[REPORTER_BATCH_MAX];
@@ -49,6 +50,15 @@ static void on_retry(uv_timer_t *t) {
   send_batch(t->data);
 }
 
+static void failed(reporter *rp, const char *call, int code, const char *err) {
+  qf_counter_add(rp->m->report_errors, 1);
+  qf_log(rp->failing ? QF_LOG_DEBUG : QF_LOG_WARN, "report_failed",
+         "call=%s results=%zu err=%s reason=\"%s\" retry_ms=%lld", call,
+         rp->n < REPORTER_BATCH_MAX ? rp->n : (size_t)REPORTER_BATCH_MAX,
+         qf_errname(code), err ? err : "", (long long)rp->backoff_ms);
+  rp->failing = true;
+}
+
 static void retry_later(reporter *rp) {
   uv_timer_start(&rp->retry, on_retry, (uint64_t)rp->backoff_ms, 0);
   rp->backoff_ms =
@@ -63,6 +73,9 @@ static void committed(reporter *rp) {
   if (rp->n == 0)
     rp->head = 0;
   rp->backoff_ms = BACKOFF_MIN_MS;
+  if (rp->failing)
+    qf_log_info("report_resumed", "work=reachable");
+  rp->failing = false;
   qf_gauge_set(rp->m->results_pending, (int64_t)rp->n);
 }
 
@@ -78,10 +91,8 @@ static void on_reported(int status, const char *err, ProtobufCMessage *reply,
     send_batch(rp);
     return;
   }
-  qf_counter_add(rp->m->report_errors, 1);
-  qf_log_warn("report_failed", "call=Work.Report results=%zu err=%s reason=\"%s\"",
-              rp->in_flight, qf_errname(status), err ? err : "");
   rp->in_flight = 0;
+  failed(rp, "Work.Report", status, err);
   retry_later(rp);
 }
 
@@ -114,8 +125,7 @@ static void send_batch(reporter *rp) {
   int rc = qf_rpc_call_async(rp->work, &qunfa__work__descriptor, WORK_REPORT_METHOD,
                              &req.base, REPORT_TIMEOUT_MS, on_reported, rp);
   if (rc != 0) {
-    qf_counter_add(rp->m->report_errors, 1);
-    qf_log_warn("report_failed", "call=qf_rpc_call_async err=%s", qf_errname(rc));
+    failed(rp, "qf_rpc_call_async", rc, qf_strerror(rc));
     retry_later(rp);
     return;
   }
