@@ -1,0 +1,72 @@
+#include "generic.h"
+
+#include "qf/err.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The string field name of o, or NULL with a sentence in why. */
+static const char *string_field(json_t *o, const char *name, bool nonempty, char *why,
+                                size_t wlen) {
+  json_t *v = json_object_get(o, name);
+  if (!v) {
+    snprintf(why, wlen, "field \"%s\" is missing", name);
+    return NULL;
+  }
+  if (!json_is_string(v)) {
+    snprintf(why, wlen, "field \"%s\" is not a string", name);
+    return NULL;
+  }
+  if (nonempty && json_string_length(v) == 0) {
+    snprintf(why, wlen, "field \"%s\" is empty", name);
+    return NULL;
+  }
+  return json_string_value(v);
+}
+
+static int decode_fields(json_t *o, const char *path_group, chat_msg *out, char *why,
+                         size_t wlen) {
+  if (!(out->group = string_field(o, "group", false, why, wlen)) ||
+      !(out->post = string_field(o, "post", true, why, wlen)) ||
+      !(out->kind = string_field(o, "kind", true, why, wlen)) ||
+      !(out->text = string_field(o, "text", false, why, wlen)))
+    return QF_EINVAL;
+  if (strcmp(out->group, path_group) != 0) {
+    snprintf(why, wlen, "field \"group\" (\"%.64s\") differs from the url's group",
+             out->group);
+    return QF_EINVAL;
+  }
+  return 0;
+}
+
+int generic_decode(const void *body, size_t len, const char *path_group,
+                   const char *idem_key, json_t **doc, chat_msg *out, char *why,
+                   size_t wlen) {
+  *doc = NULL;
+  memset(out, 0, sizeof *out);
+  if (!idem_key || !*idem_key) {
+    snprintf(why, wlen, "header Idempotency-Key is missing");
+    return QF_EINVAL;
+  }
+  json_error_t jerr;
+  /* Strings with NUL are rejected (no JSON_ALLOW_NUL); jansson checks UTF-8. */
+  json_t *o = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!o) {
+    snprintf(why, wlen, "body is not JSON: %s at line %d column %d", jerr.text,
+             jerr.line, jerr.column);
+    return QF_EINVAL;
+  }
+  if (!json_is_object(o)) {
+    snprintf(why, wlen, "body is not a JSON object");
+    json_decref(o);
+    return QF_EINVAL;
+  }
+  if (decode_fields(o, path_group, out, why, wlen) != 0) {
+    json_decref(o);
+    return QF_EINVAL;
+  }
+  out->idempotency_key = idem_key;
+  *doc = o;
+  return 0;
+}

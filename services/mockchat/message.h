@@ -1,0 +1,15 @@
+/* A chat message as the simulator received it, whatever the platform dialect:
+ * the fields the record keeps. All pointers are borrowed from the decoded
+ * request and live as long as it does. */
+#ifndef MOCKCHAT_MESSAGE_H
+#define MOCKCHAT_MESSAGE_H
+
+typedef struct chat_msg {
+  const char *group;
+  const char *post;
+  const char *kind;
+  const char *text;
+  const char *idempotency_key;
+} chat_msg;
+
+#endif

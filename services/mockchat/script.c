@@ -1,0 +1,121 @@
+#include "script.h"
+
+#include "qf/err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PARAM_MAX 512
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  c = tolower(c);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) into buf (at most len-1 bytes); '+' is a space.
+ * false when it does not fit. */
+static bool decode(const char *s, size_t n, char *buf, size_t len) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (o + 1 >= len)
+      return false;
+    int hi, lo;
+    if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
+        (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+      buf[o++] = (char)(hi * 16 + lo);
+      i += 2;
+    } else {
+      buf[o++] = s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  buf[o] = '\0';
+  return true;
+}
+
+static bool parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+  if (!isdigit((unsigned char)*s))
+    return false;
+  errno = 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v < lo || v > hi)
+    return false;
+  *out = v;
+  return true;
+}
+
+static int parse_answers(const char *v, script *out, char *why, size_t len) {
+  char buf[PARAM_MAX];
+  snprintf(buf, sizeof buf, "%s", v);
+  char *save = NULL;
+  for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    int64_t st;
+    if (out->nanswers == SCRIPT_MAX_ANSWERS) {
+      snprintf(why, len, "answers: more than %d statuses", SCRIPT_MAX_ANSWERS);
+      return QF_EINVAL;
+    }
+    if (!parse_num(t, 100, 599, &st)) {
+      snprintf(why, len, "answers: \"%s\" is not an HTTP status 100..599", t);
+      return QF_EINVAL;
+    }
+    out->answers[out->nanswers++] = (uint16_t)st;
+  }
+  return 0;
+}
+
+/* Applies one name=value pair; unknown names are ignored. */
+static int apply(const char *name, const char *v, script *out, char *why, size_t len) {
+  int64_t n;
+  if (strcmp(name, "answers") == 0)
+    return parse_answers(v, out, why, len);
+  if (strcmp(name, "always") == 0) {
+    if (!parse_num(v, 100, 599, &n)) {
+      snprintf(why, len, "always: \"%s\" is not an HTTP status 100..599", v);
+      return QF_EINVAL;
+    }
+    out->always = (uint16_t)n;
+  } else if (strcmp(name, "retry_after") == 0) {
+    if (!parse_num(v, 0, 86400, &n)) {
+      snprintf(why, len, "retry_after: \"%s\" is not 0..86400 seconds", v);
+      return QF_EINVAL;
+    }
+    out->retry_after = n;
+  }
+  return 0;
+}
+
+int script_parse(const char *query, script *out, char *why, size_t len) {
+  memset(out, 0, sizeof *out);
+  out->retry_after = -1;
+  for (const char *p = query; p && *p;) {
+    size_t n = strcspn(p, "&");
+    const char *eq = memchr(p, '=', n);
+    size_t nlen = eq ? (size_t)(eq - p) : n;
+    char name[64], value[PARAM_MAX];
+    bool ok = decode(p, nlen, name, sizeof name) &&
+              decode(eq ? eq + 1 : p + n, eq ? n - nlen - 1 : 0, value, sizeof value);
+    if (ok) {
+      int rc = apply(name, value, out, why, len);
+      if (rc != 0)
+        return rc;
+    } /* an overlong parameter is nobody's script: ignore it */
+    p += n;
+    if (*p == '&')
+      p++;
+  }
+  return 0;
+}
+
+uint16_t script_status(const script *s, uint64_t n) {
+  if (s->always)
+    return s->always;
+  if (n < s->nanswers)
+    return s->answers[n];
+  return 200;
+}
