@@ -64,6 +64,31 @@ int qf_rate_parse(const char *s, qf_rate *out) {
   return 0;
 }
 
+static int parse_hhmm(const char *s, int max_h, uint16_t *min) {
+  for (int i = 0; i < 5; i++) {
+    if (i == 2 ? s[i] != ':' : (s[i] < '0' || s[i] > '9'))
+      return QF_EINVAL;
+  }
+  int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+  if (h > max_h || m > 59)
+    return QF_EINVAL;
+  *min = (uint16_t)(h * 60 + m);
+  return 0;
+}
+
+int qf_quiet_parse(const char *s, qf_quiet *out) {
+  qf_quiet q;
+  if (!s || strlen(s) != 11 || s[5] != '-')
+    return QF_EINVAL;
+  if (parse_hhmm(s, 23, &q.start_min) != 0 || parse_hhmm(s + 6, 23, &q.end_min) != 0)
+    return QF_EINVAL;
+  if (q.start_min == q.end_min)
+    return QF_EINVAL;
+  if (out)
+    *out = q;
+  return 0;
+}
+
 static bool is_id_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
@@ -237,10 +262,41 @@ static int check_rate(const Qunfa__Group *g, char *why, size_t len) {
               "field \"rate\": must be N/s, N/min or N/h with N from 1 to 1000000");
 }
 
+/* An account names a bot shared by groups: the same characters as an id, so it
+ * can be shown and logged as it is. */
+static int check_account(const Qunfa__Group *g, char *why, size_t len) {
+  const char *a = g->account ? g->account : "";
+  const char *p;
+
+  if (*a == '\0')
+    return 0;
+  if ((p = id_problem(a)) != NULL)
+    return fail(why, len, "field \"account\": %s", p);
+  return 0;
+}
+
+static int check_quiet(const Qunfa__Group *g, char *why, size_t len) {
+  const char *q = g->quiet ? g->quiet : "";
+
+  if (*q == '\0' || qf_quiet_parse(q, NULL) == 0)
+    return 0;
+  return fail(why, len,
+              "field \"quiet\": must be HH:MM-HH:MM (24-hour local times, e.g. "
+              "\"23:00-07:00\") with different start and end");
+}
+
+static int check_daily_cap(const Qunfa__Group *g, char *why, size_t len) {
+  if (g->daily_cap <= QF_GROUP_DAILY_CAP_MAX)
+    return 0;
+  return fail(why, len, "field \"daily_cap\": %u is more than %d", g->daily_cap,
+              QF_GROUP_DAILY_CAP_MAX);
+}
+
 int qf_group_validate(const Qunfa__Group *g, char *why, size_t len) {
   typedef int (*check_fn)(const Qunfa__Group *, char *, size_t);
-  static const check_fn checks[] = {check_id,  check_name, check_tags, check_dialect,
-                                    check_url, check_tz,   check_rate};
+  static const check_fn checks[] = {
+      check_id, check_name, check_tags,    check_dialect, check_url,
+      check_tz, check_rate, check_account, check_quiet,   check_daily_cap};
 
   if (why && len > 0)
     why[0] = '\0';

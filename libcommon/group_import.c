@@ -22,9 +22,23 @@ struct qf_group_set {
 };
 
 /* The fields of a group, in the order of the CSV header the docs show. */
-enum field { F_ID, F_NAME, F_TAGS, F_DIALECT, F_URL, F_TZ, F_RATE, F_COUNT };
-static const char *const field_names[F_COUNT] = {"id",  "name", "tags", "dialect",
-                                                 "url", "tz",   "rate"};
+enum field {
+  F_ID,
+  F_NAME,
+  F_TAGS,
+  F_DIALECT,
+  F_URL,
+  F_TZ,
+  F_RATE,
+  F_ACCOUNT,
+  F_QUIET,
+  F_DAILY_CAP,
+  F_COUNT
+};
+static const char *const field_names[F_COUNT] = {"id",    "name",     "tags", "dialect",
+                                                 "url",   "tz",       "rate", "account",
+                                                 "quiet", "daily_cap"};
+#define COLUMNS "id,name,tags,dialect,url,tz,rate,account,quiet,daily_cap"
 static const bool field_required[F_COUNT] = {
     [F_ID] = true, [F_DIALECT] = true, [F_URL] = true};
 
@@ -62,6 +76,8 @@ static Qunfa__Group *group_new(void) {
   g->url = qf_strdup("");
   g->tz = qf_strdup("");
   g->rate = qf_strdup("");
+  g->account = qf_strdup("");
+  g->quiet = qf_strdup("");
   return g;
 }
 
@@ -74,6 +90,8 @@ static void group_free(Qunfa__Group *g) {
   free(g->url);
   free(g->tz);
   free(g->rate);
+  free(g->account);
+  free(g->quiet);
   for (size_t i = 0; i < g->n_tags; i++)
     free(g->tags[i]);
   free(g->tags);
@@ -99,7 +117,12 @@ static char **string_slot(Qunfa__Group *g, enum field f) {
     return &g->tz;
   case F_RATE:
     return &g->rate;
+  case F_ACCOUNT:
+    return &g->account;
+  case F_QUIET:
+    return &g->quiet;
   case F_TAGS:
+  case F_DAILY_CAP:
   case F_COUNT:
     break;
   }
@@ -243,6 +266,43 @@ static int json_tags(parse *ps, Qunfa__Group *g, json_t *v, size_t line) {
   return 0;
 }
 
+#define DAILY_CAP_WHY                                                                  \
+  "field \"daily_cap\": must be a whole number from 0 (no cap) to 10000"
+
+/* daily_cap from text (a CSV field; blank is 0). */
+static int parse_daily_cap(parse *ps, Qunfa__Group *g, const char *s, size_t line) {
+  uint32_t n = 0;
+  size_t i = 0;
+
+  while (isspace((unsigned char)s[i]))
+    i++;
+  for (; s[i] >= '0' && s[i] <= '9'; i++) {
+    n = n * 10 + (uint32_t)(s[i] - '0');
+    if (n > QF_GROUP_DAILY_CAP_MAX)
+      return fail(ps, line, DAILY_CAP_WHY);
+  }
+  while (isspace((unsigned char)s[i]))
+    i++;
+  if (s[i] != '\0')
+    return fail(ps, line, DAILY_CAP_WHY);
+  g->daily_cap = n;
+  return 0;
+}
+
+static int json_daily_cap(parse *ps, Qunfa__Group *g, json_t *v, size_t line) {
+  json_int_t n;
+
+  if (json_is_null(v))
+    return 0;
+  if (!json_is_integer(v))
+    return fail(ps, line, DAILY_CAP_WHY);
+  n = json_integer_value(v);
+  if (n < 0 || n > QF_GROUP_DAILY_CAP_MAX)
+    return fail(ps, line, DAILY_CAP_WHY);
+  g->daily_cap = (uint32_t)n;
+  return 0;
+}
+
 static int json_field(parse *ps, Qunfa__Group *g, bool *seen, const char *key,
                       json_t *v, size_t line) {
   int f = field_lookup(key, strlen(key));
@@ -255,6 +315,8 @@ static int json_field(parse *ps, Qunfa__Group *g, bool *seen, const char *key,
   seen[f] = !json_is_null(v);
   if (f == F_TAGS)
     return json_tags(ps, g, v, line);
+  if (f == F_DAILY_CAP)
+    return json_daily_cap(ps, g, v, line);
   if (json_is_null(v))
     return 0;
   if (!json_is_string(v))
@@ -492,13 +554,8 @@ static int csv_header(parse *ps, const record *r, int *cols) {
     int f = field_lookup(name, strlen(name));
     if (f < 0) {
       if (plain_name(name, strlen(name)))
-        return fail(ps, r->line,
-                    "unknown column \"%s\" (columns: id,name,tags,dialect,url,tz,rate)",
-                    name);
-      return fail(ps, r->line,
-                  "header: column %zu is not one of "
-                  "id,name,tags,dialect,url,tz,rate",
-                  i + 1);
+        return fail(ps, r->line, "unknown column \"%s\" (columns: " COLUMNS ")", name);
+      return fail(ps, r->line, "header: column %zu is not one of " COLUMNS, i + 1);
     }
     if (seen[f])
       return fail(ps, r->line, "column \"%s\" appears twice", field_names[f]);
@@ -537,10 +594,16 @@ static int csv_group(parse *ps, const record *r, const int *cols, size_t ncols) 
   g = group_new();
   for (size_t i = 0; i < ncols; i++) {
     seen[cols[i]] = true;
-    if (cols[i] == F_TAGS)
+    if (cols[i] == F_TAGS) {
       split_tags(g, r->fields[i]);
-    else
+    } else if (cols[i] == F_DAILY_CAP) {
+      if (parse_daily_cap(ps, g, r->fields[i], r->line) != 0) {
+        group_free(g);
+        return QF_EINVAL;
+      }
+    } else {
       group_set_string(g, (enum field)cols[i], r->fields[i]);
+    }
   }
   return finish_group(ps, g, seen, r->line);
 }

@@ -28,8 +28,10 @@ static const cli_command import_cmd = {
         "1\",\"tags\":[\"moms\",\"shanghai\"],"
         "\"dialect\":\"generic\",\"url\":\"http://127.0.0.1:9000/hook/g1\","
         "\"tz\":\"Asia/Shanghai\",\"rate\":\"20/min\"}\n"
-        "(tz, rate, name and tags optional), or CSV with the header "
-        "id,name,tags,dialect,url,tz,rate\n"
+        "(tz, rate, name and tags optional; also account (a bot shared by groups), "
+        "quiet\n(quiet hours \"23:00-07:00\" in tz) and daily_cap (posts per local "
+        "day, a number)),\nor CSV with the header "
+        "id,name,tags,dialect,url,tz,rate,account,quiet,daily_cap\n"
         "(tags separated by ';', fields with commas or quotes quoted as in RFC 4180). "
         "The format\ncomes from the extension (.csv, .jsonl, .json) or else the first "
         "character ('{' = JSON Lines).\nThe whole file is checked first: a bad line is "
@@ -44,7 +46,7 @@ static const cli_command list_cmd = {
     .prog = "qunfa groups list",
     .usage = "[--json]",
     .summary = "Lists every group in id order (--json: an array of objects with id, "
-               "name, tags,\ndialect, url, tz, rate).",
+               "name, tags,\ndialect, url, tz, rate, account, quiet, daily_cap).",
 };
 
 /* Reads all of f into *out (NUL-terminated). */
@@ -184,10 +186,13 @@ static json_t *group_json(const Qunfa__Group *gr) {
 
   for (size_t i = 0; i < gr->n_tags; i++)
     json_array_append_new(tags, out_json_string(gr->tags[i]));
-  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", out_json_string(gr->id),
-                   "name", out_json_string(gr->name), "tags", tags, "dialect",
-                   out_json_string(gr->dialect), "url", out_json_string(gr->url), "tz",
-                   out_json_string(gr->tz), "rate", out_json_string(gr->rate));
+  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
+                   out_json_string(gr->id), "name", out_json_string(gr->name), "tags",
+                   tags, "dialect", out_json_string(gr->dialect), "url",
+                   out_json_string(gr->url), "tz", out_json_string(gr->tz), "rate",
+                   out_json_string(gr->rate), "account", out_json_string(gr->account),
+                   "quiet", out_json_string(gr->quiet), "daily_cap",
+                   (json_int_t)gr->daily_cap);
 }
 
 static void tags_text(const Qunfa__Group *gr, char *buf, size_t len) {
@@ -203,10 +208,10 @@ static void tags_text(const Qunfa__Group *gr, char *buf, size_t len) {
 }
 
 static void print_groups(const pages *ps, bool json) {
-  static const char *const head[] = {"ID", "NAME", "TAGS", "DIALECT",
-                                     "TZ", "RATE", "URL"};
+  static const char *const head[] = {"ID",   "NAME",    "TAGS",  "DIALECT", "TZ",
+                                     "RATE", "ACCOUNT", "QUIET", "CAP",     "URL"};
   json_t *arr = json ? json_array() : NULL;
-  out_table *t = json ? NULL : out_table_new(7, head);
+  out_table *t = json ? NULL : out_table_new(10, head);
   char tags[4096];
 
   for (size_t p = 0; p < ps->n; p++) {
@@ -217,12 +222,18 @@ static void print_groups(const pages *ps, bool json) {
         continue;
       }
       tags_text(gr, tags, sizeof tags);
+      char cap[16] = "-";
+      if (gr->daily_cap > 0)
+        snprintf(cap, sizeof cap, "%u", gr->daily_cap);
       const char *row[] = {gr->id,
                            gr->name,
                            tags,
                            gr->dialect,
                            *gr->tz ? gr->tz : "UTC",
                            *gr->rate ? gr->rate : "default",
+                           *gr->account ? gr->account : "-",
+                           *gr->quiet ? gr->quiet : "-",
+                           cap,
                            gr->url};
       out_table_add(t, row);
     }

@@ -204,3 +204,50 @@ Test(group, truncates_sentence_to_buffer) {
   cr_assert_eq(qf_group_validate(&g, why, sizeof why), QF_EINVAL);
   cr_assert_eq(strlen(why), sizeof why - 1);
 }
+
+Test(quiet, parses_windows_that_wrap_or_not) {
+  qf_quiet q;
+  cr_assert_eq(qf_quiet_parse("23:00-07:00", &q), 0);
+  cr_assert_eq(q.start_min, 23 * 60);
+  cr_assert_eq(q.end_min, 7 * 60);
+  cr_assert_eq(qf_quiet_parse("12:30-13:45", &q), 0);
+  cr_assert_eq(q.start_min, 12 * 60 + 30);
+  cr_assert_eq(q.end_min, 13 * 60 + 45);
+  cr_assert_eq(qf_quiet_parse("00:00-23:59", NULL), 0);
+}
+
+Test(quiet, rejects_malformed_and_empty_windows) {
+  static const char *const bad[] = {"",
+                                    "23:00",
+                                    "23:00-7:00",
+                                    "24:00-07:00",
+                                    "23:60-07:00",
+                                    "23:00-07:00 ",
+                                    "23.00-07.00",
+                                    "07:00-07:00",
+                                    "ab:cd-ef:gh"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    cr_assert_eq(qf_quiet_parse(bad[i], NULL), QF_EINVAL, "accepted \"%s\"", bad[i]);
+  cr_assert_eq(qf_quiet_parse(NULL, NULL), QF_EINVAL);
+}
+
+Test(group, account_quiet_and_daily_cap_rules) {
+  Qunfa__Group g = good();
+  char why[256];
+  g.account = "telegram-bot-1";
+  g.quiet = "23:00-07:00";
+  g.daily_cap = 3;
+  cr_assert_eq(qf_group_validate(&g, why, sizeof why), 0, "%s", why);
+  g.account = "bot 1";
+  expect_bad(&g, "field \"account\": may only hold");
+  g.account = "";
+  g.quiet = "late";
+  expect_bad(&g, "field \"quiet\": must be HH:MM-HH:MM");
+  g.quiet = "07:00-07:00";
+  expect_bad(&g, "different start and end");
+  g.quiet = "";
+  g.daily_cap = 10001;
+  expect_bad(&g, "field \"daily_cap\": 10001 is more than 10000");
+  g.daily_cap = 10000;
+  cr_assert_eq(qf_group_validate(&g, why, sizeof why), 0, "%s", why);
+}

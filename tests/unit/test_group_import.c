@@ -248,3 +248,54 @@ Test(import, sentences_never_carry_a_url) {
                QF_EINVAL);
   cr_assert(strstr(why, "SECRET") == NULL, "%s", why);
 }
+
+Test(import_jsonl, reads_account_quiet_and_daily_cap) {
+  qf_group_set *set = parse_ok(
+      "{\"id\":\"g1\",\"dialect\":\"generic\",\"url\":\"http://h/1\","
+      "\"account\":\"bot1\",\"quiet\":\"23:00-07:00\",\"daily_cap\":3}\n" G2 "\n",
+      QF_IMPORT_JSONL);
+  Qunfa__Group *g = qf_group_set_groups(set)[0];
+  cr_assert_str_eq(g->account, "bot1");
+  cr_assert_str_eq(g->quiet, "23:00-07:00");
+  cr_assert_eq(g->daily_cap, 3);
+  g = qf_group_set_groups(set)[1];
+  cr_assert_str_eq(g->account, "");
+  cr_assert_str_eq(g->quiet, "");
+  cr_assert_eq(g->daily_cap, 0);
+  qf_group_set_free(set);
+}
+
+Test(import_jsonl, rejects_bad_account_quiet_and_daily_cap) {
+  parse_bad(G2 "\n{\"id\":\"g3\",\"dialect\":\"generic\",\"url\":\"http://h/\","
+               "\"daily_cap\":\"3\"}\n",
+            QF_IMPORT_JSONL, 2, "field \"daily_cap\": must be a whole number");
+  parse_bad("{\"id\":\"g3\",\"dialect\":\"generic\",\"url\":\"http://h/\","
+            "\"daily_cap\":-1}\n",
+            QF_IMPORT_JSONL, 1, "field \"daily_cap\"");
+  parse_bad("{\"id\":\"g3\",\"dialect\":\"generic\",\"url\":\"http://h/\","
+            "\"daily_cap\":1.5}\n",
+            QF_IMPORT_JSONL, 1, "field \"daily_cap\"");
+  parse_bad("{\"id\":\"g3\",\"dialect\":\"generic\",\"url\":\"http://h/\","
+            "\"quiet\":\"22:00-\"}\n",
+            QF_IMPORT_JSONL, 1, "field \"quiet\": must be HH:MM-HH:MM");
+  parse_bad("{\"id\":\"g3\",\"dialect\":\"generic\",\"url\":\"http://h/\","
+            "\"account\":\"a b\"}\n",
+            QF_IMPORT_JSONL, 1, "field \"account\"");
+}
+
+Test(import_csv, reads_account_quiet_and_daily_cap_columns) {
+  qf_group_set *set = parse_ok("id,dialect,url,account,quiet,daily_cap\n"
+                               "g1,generic,http://h/1,bot1,23:00-07:00,5\n"
+                               "g2,generic,http://h/2,,,\n",
+                               QF_IMPORT_CSV);
+  Qunfa__Group *g = qf_group_set_groups(set)[0];
+  cr_assert_str_eq(g->account, "bot1");
+  cr_assert_str_eq(g->quiet, "23:00-07:00");
+  cr_assert_eq(g->daily_cap, 5);
+  cr_assert_eq(qf_group_set_groups(set)[1]->daily_cap, 0);
+  qf_group_set_free(set);
+  parse_bad("id,dialect,url,daily_cap\ng1,generic,http://h/1,lots\n", QF_IMPORT_CSV, 2,
+            "field \"daily_cap\": must be a whole number");
+  parse_bad("id,dialect,url,daily_cap\ng1,generic,http://h/1,10001\n", QF_IMPORT_CSV, 2,
+            "field \"daily_cap\"");
+}

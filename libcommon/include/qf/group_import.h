@@ -1,10 +1,12 @@
 /* Group import files: JSON Lines (one group object per line) or CSV (RFC 4180,
- * header row naming the columns id,name,tags,dialect,url,tz,rate; tags separated
- * by ';'). A file is parsed and every group validated (qf_group_validate) before
- * anything is used, so a bad line rejects the whole file.
+ * header row naming the columns id,name,tags,dialect,url,tz,rate,account,quiet,
+ * daily_cap; tags separated by ';'). A file is parsed and every group validated
+ * (qf_group_validate) before anything is used, so a bad line rejects the whole
+ * file.
  *
  * JSON Lines: each non-blank line is one object with the string fields id, name,
- * dialect, url, tz, rate and the array of strings tags; id, dialect and url are
+ * dialect, url, tz, rate, account, quiet, the array of strings tags and the
+ * whole number daily_cap (a CSV field holds its digits); id, dialect and url are
  * required, the others may be missing or null. Unknown fields are rejected (a
  * misspelt field would otherwise be silently dropped).
  *
