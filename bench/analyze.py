@@ -200,8 +200,9 @@ def group_runs(rows, keys):
 
 def fanout_table(rows):
     lines = ["| system | groups | dispatchers / workers | runs | due → all acknowledged, ms "
-             "| deliveries/s | latency p50, ms | latency p99, ms | scheduler peak RSS, MB "
-             "| dispatcher peak RSS, MB | LMDB bytes / delivery |",
+             "| deliveries/s | latency p50, ms | latency p99, ms "
+             "| scheduler (Redis) peak RSS, MB | dispatcher (worker) peak RSS, MB "
+             "| bytes / delivery: LMDB record (Redis per pending job) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for (sysname, groups, workers), rs in sorted(group_runs(
             rows, ["system", "groups", "workers"]).items()):

@@ -59,7 +59,9 @@ install_deps() {
     liblmdb-dev libuv1-dev libcurl4-openssl-dev libjansson-dev libssl-dev jq curl
     python3 lmdb-utils"
   has ceilings && pkgs+=" wrk"
-  has peer && pkgs+=" redis-server nodejs npm"
+  has peer && pkgs+=" redis-server"
+  # Node may come from elsewhere than Debian (e.g. NodeSource); only when absent:
+  has peer && ! command -v npm >/dev/null && pkgs+=" nodejs npm"
   # shellcheck disable=SC2086
   "$root/scripts/deps.sh" $pkgs
 }
@@ -187,7 +189,7 @@ qunfa_precision_run() { # REP
 # ---- the peer: BullMQ on Redis ----
 
 peer_install() {
-  (cd "$here/peer" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd "$here/peer" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
 # Runs `node main.js MODE ...` against a fresh Redis (AOF everysec) and a fresh
