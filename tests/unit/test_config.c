@@ -90,8 +90,7 @@ static qf_config_result run(char **pos, size_t maxpos, size_t *npos, char *err,
     size_t n = strnlen(buf, errlen - 1);
     memcpy(err, buf, n);
     err[n] = '\0';
-  }
-  else
+  } else
     cr_assert_str_eq(buf, "", "unexpected stderr: %s", buf);
   return r;
 }
