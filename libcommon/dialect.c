@@ -12,7 +12,10 @@
 #include <strings.h>
 
 /* Every dialect, once. */
-static const qf_dialect *const dialects[] = {&qf_dialect_generic};
+static const qf_dialect *const dialects[] = {
+    &qf_dialect_generic,  &qf_dialect_wecom,    &qf_dialect_feishu,
+    &qf_dialect_dingtalk, &qf_dialect_telegram, &qf_dialect_slack,
+};
 
 const qf_dialect *qf_dialect_find(const char *name) {
   if (!name)
@@ -56,6 +59,7 @@ void qf_dialect_request_free(qf_dialect_request *r) {
   if (!r)
     return;
   free(r->body);
+  free(r->url_buf);
   memset(r, 0, sizeof *r);
 }
 
@@ -65,6 +69,7 @@ void qf_dialect_request_reset(qf_dialect_request *r) {
   if (r->body)
     r->body[0] = '\0';
   r->nheaders = 0;
+  r->error[0] = '\0';
 }
 
 int qf_dialect_request_header(qf_dialect_request *r, const char *fmt, ...) {
@@ -89,6 +94,25 @@ char *qf_dialect_request_body(qf_dialect_request *r, size_t n) {
     r->body_cap = cap;
   }
   return r->body;
+}
+
+char *qf_dialect_request_url(qf_dialect_request *r, size_t n) {
+  if (n + 1 > r->url_cap) {
+    size_t cap = r->url_cap ? r->url_cap : 256;
+    while (cap < n + 1)
+      cap *= 2;
+    r->url_buf = qf_realloc(r->url_buf, cap);
+    r->url_cap = cap;
+  }
+  return r->url_buf;
+}
+
+int qf_dialect_request_refuse(qf_dialect_request *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->error, sizeof r->error, fmt, ap);
+  va_end(ap);
+  return QF_EINVAL;
 }
 
 /* ---- results ---- */

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +16,8 @@
 /* Enough of a response body for dialects that answer 200 with an error inside. */
 #define BODY_KEEP 2048
 #define RETRY_AFTER_LEN 128
+/* Enough response headers for dialects that read more than Retry-After. */
+#define HEADERS_KEEP 2048
 
 typedef struct slot {
   http *h;
@@ -27,6 +30,8 @@ typedef struct slot {
   int64_t start_ms; /* monotonic */
   struct slot *next_free;
   char retry_after[RETRY_AFTER_LEN];
+  char resp_headers[HEADERS_KEEP];
+  size_t resp_headers_len;
   char body[BODY_KEEP];
   size_t body_len;
   char errbuf[CURL_ERROR_SIZE];
@@ -154,6 +159,8 @@ static void slot_finish(slot *sl, CURLcode rc) {
       .body = sl->body,
       .body_len = sl->body_len,
       .now_ms = qf_clock_now_ms(),
+      .headers = sl->resp_headers_len ? sl->resp_headers : NULL,
+      .headers_len = sl->resp_headers_len,
   };
   if (ans.xfer == QF_XFER_OK && status < 100)
     ans.xfer = QF_XFER_NETWORK;
@@ -272,7 +279,15 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg) {
   static const char name[] = "retry-after:";
   if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
     sl->retry_after[0] = '\0'; /* a new response (e.g. after 100 Continue) */
-  } else if (len > sizeof name - 1 && strncasecmp(buf, name, sizeof name - 1) == 0) {
+    sl->resp_headers_len = 0;
+    return len;
+  }
+  if (sl->resp_headers_len + len < sizeof sl->resp_headers) {
+    memcpy(sl->resp_headers + sl->resp_headers_len, buf, len);
+    sl->resp_headers_len += len;
+    sl->resp_headers[sl->resp_headers_len] = '\0';
+  }
+  if (len > sizeof name - 1 && strncasecmp(buf, name, sizeof name - 1) == 0) {
     size_t vlen = len - (sizeof name - 1);
     if (vlen >= sizeof sl->retry_after)
       vlen = sizeof sl->retry_after - 1;
@@ -359,6 +374,7 @@ static int easy_prepare(slot *sl, int64_t timeout_ms) {
       timeout_ms < CONNECT_TIMEOUT_MS ? (long)timeout_ms : (long)CONNECT_TIMEOUT_MS;
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   sl->retry_after[0] = '\0';
+  sl->resp_headers_len = 0;
   sl->body_len = 0;
   sl->body[0] = '\0';
   sl->errbuf[0] = '\0';
@@ -366,11 +382,14 @@ static int easy_prepare(slot *sl, int64_t timeout_ms) {
 }
 
 int http_send(http *h, const qf_dialect *d, const qf_dialect_msg *msg,
-              int64_t timeout_ms, http_done_fn done, void *arg) {
+              int64_t timeout_ms, http_done_fn done, void *arg,
+              char why[QF_DIALECT_ERROR_LEN]) {
   slot *sl = slot_get(h);
   if (!sl)
     return QF_EBUSY;
   int rc = d->render(msg, &sl->req);
+  if (rc != 0)
+    snprintf(why, QF_DIALECT_ERROR_LEN, "%s", sl->req.error);
   if (rc == 0)
     rc = easy_prepare(sl, timeout_ms > 0 ? timeout_ms : 1);
   if (rc == 0) {

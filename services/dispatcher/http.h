@@ -23,10 +23,12 @@ int http_new(http **out, uv_loop_t *loop, unsigned max_sends, const metrics *m);
 
 /* Renders msg in dialect d and starts sending it, giving up after timeout_ms.
  * done runs exactly once, later, on the loop (never inside this call).
- * QF_EINVAL: the dialect cannot render msg; QF_EBUSY: max_sends in flight;
- * QF_EINTERNAL: curl refused the transfer. On error done never runs. */
+ * QF_EINVAL: the dialect cannot render msg, and why says so; QF_EBUSY:
+ * max_sends in flight; QF_EINTERNAL: curl refused the transfer. On error done
+ * never runs. */
 int http_send(http *h, const qf_dialect *d, const qf_dialect_msg *msg,
-              int64_t timeout_ms, http_done_fn done, void *arg);
+              int64_t timeout_ms, http_done_fn done, void *arg,
+              char why[QF_DIALECT_ERROR_LEN]);
 
 /* Transfers in flight. */
 unsigned http_in_flight(const http *h);

@@ -103,10 +103,14 @@ static void job_send(job *jb, const content_view *v) {
       .url = l->group->url,
       .kind = v->kind,
       .text = v->text,
+      .now_ms = qf_clock_now_ms(),
   };
   int64_t timeout = left < JOB_SEND_TIMEOUT_MS ? left : JOB_SEND_TIMEOUT_MS;
-  int rc = http_send(js->o.http, jb->dialect, &msg, timeout, on_sent, jb);
-  if (rc == QF_EINVAL)
+  char why[QF_DIALECT_ERROR_LEN] = "";
+  int rc = http_send(js->o.http, jb->dialect, &msg, timeout, on_sent, jb, why);
+  if (rc == QF_EINVAL && why[0])
+    job_end_with(jb, QF_OUTCOME_FAILED, "%s", why);
+  else if (rc == QF_EINVAL)
     job_end_with(jb, QF_OUTCOME_FAILED, "content cannot be sent in dialect %s",
                  jb->dialect->name);
   else if (rc != 0)

@@ -1,0 +1,120 @@
+/* DingTalk (钉钉) custom robot: POST {"msgtype":"text","text":{"content":T}} (or
+ * {"msgtype":"markdown","markdown":{"title":..,"text":T}}) to
+ * https://oapi.dingtalk.com/robot/send?access_token=TOKEN. A robot with "加签"
+ * has its secret (SEC...) in the group's url as a "secret" query parameter; it
+ * is taken out, and the url gets timestamp=<ms> and sign =
+ * urlencode(base64(HMAC-SHA256(key = secret, message = timestamp + "\n" +
+ * secret))). Answers: HTTP 200 with {"errcode":N,"errmsg":"..."}. */
+#include "dialect_util.h"
+#include "qf/clock.h"
+#include "qf/err.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DINGTALK_SECRET_MAX 256
+#define DINGTALK_BUSY (-1)
+#define DINGTALK_TOO_FAST 130101 /* over 20 a minute: silenced for 10 minutes */
+#define DINGTALK_SILENCE_MS 600000
+#define DINGTALK_TITLE_MAX 64
+
+/* A markdown message's title (shown in the chat list): the first non-empty
+ * line without its heading marks, cut on a UTF-8 boundary. */
+static void markdown_title(const char *text, char *out, size_t len) {
+  while (*text == '\n' || *text == '\r' || *text == ' ')
+    text++;
+  while (*text == '#' || *text == ' ')
+    text++;
+  size_t n = strcspn(text, "\r\n");
+  if (n >= len)
+    n = len - 1;
+  while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+    n--; /* do not end inside a character */
+  memcpy(out, text, n);
+  out[n] = '\0';
+  if (n == 0)
+    snprintf(out, len, "%s", "message");
+}
+
+static json_t *dingtalk_json(const qf_dialect_msg *msg) {
+  const char *text = msg->text ? msg->text : "";
+  if (!qf_dialect_util_is_markdown(msg))
+    return json_pack("{s:s, s:{s:s}}", "msgtype", "text", "text", "content", text);
+  char title[DINGTALK_TITLE_MAX + 1];
+  markdown_title(text, title, sizeof title);
+  return json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown", "title",
+                   title, "text", text);
+}
+
+/* Puts timestamp and sign on req's url. */
+static int dingtalk_sign(const qf_dialect_msg *msg, const char *secret,
+                         qf_dialect_request *req) {
+  int64_t now_ms = msg->now_ms ? msg->now_ms : qf_clock_now_ms();
+  char tosign[24 + DINGTALK_SECRET_MAX], sign[QF_DIALECT_SIGN_LEN], enc[3 * 45];
+  int n = snprintf(tosign, sizeof tosign, "%" PRId64 "\n%s", now_ms, secret);
+  if (qf_dialect_util_sign(secret, strlen(secret), tosign, (size_t)n, sign) != 0 ||
+      qf_dialect_util_urlencode(sign, enc, sizeof enc) != 0)
+    return qf_dialect_request_refuse(req, "cannot sign the request");
+  qf_dialect_util_url_append(req, "timestamp=%" PRId64 "&sign=%s", now_ms, enc);
+  return 0;
+}
+
+static int dingtalk_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
+  qf_dialect_request_reset(req);
+  int rc = qf_dialect_util_check_text(&qf_dialect_dingtalk, msg, req);
+  if (rc != 0)
+    return rc;
+  char secret[DINGTALK_SECRET_MAX];
+  rc = qf_dialect_util_url_take(msg->url, "secret", secret, sizeof secret, req);
+  if (rc < 0)
+    return qf_dialect_request_refuse(req, "dingtalk url: secret longer than %d bytes",
+                                     DINGTALK_SECRET_MAX - 1);
+  if (rc == 1 && (rc = dingtalk_sign(msg, secret, req)) != 0)
+    return rc;
+  json_t *j = dingtalk_json(msg);
+  if (!j)
+    return qf_dialect_request_refuse(req, "text is not valid UTF-8");
+  rc = qf_dialect_util_body(j, req);
+  json_decref(j);
+  if (rc != 0)
+    return qf_dialect_request_refuse(req, "cannot encode the message as JSON");
+  return qf_dialect_util_headers(msg, req);
+}
+
+static void dingtalk_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {
+  if (ans->xfer != QF_XFER_OK) {
+    qf_dialect_classify_xfer(ans, res);
+    return;
+  }
+  json_t *j = qf_dialect_util_answer_json(ans);
+  long long code;
+  if (!j || !qf_dialect_util_int(j, "errcode", &code)) {
+    json_decref(j);
+    qf_dialect_util_no_code(ans, "dingtalk", res);
+    return;
+  }
+  const char *msg = json_string_value(json_object_get(j, "errmsg"));
+  if (code == 0) {
+    qf_dialect_result_set(res, QF_OUTCOME_DELIVERED, "%s", "");
+  } else if (code == DINGTALK_TOO_FAST || code == DINGTALK_BUSY) {
+    qf_dialect_util_reason(res, QF_OUTCOME_RETRY, "dingtalk errcode", code, msg);
+    /* The robot stays silenced for 10 minutes; sooner only fails again. */
+    if (code == DINGTALK_TOO_FAST)
+      res->retry_after_ms = DINGTALK_SILENCE_MS;
+  } else {
+    qf_dialect_util_reason(res, QF_OUTCOME_FAILED, "dingtalk errcode", code, msg);
+  }
+  json_decref(j);
+}
+
+const qf_dialect qf_dialect_dingtalk = {
+    .name = "dingtalk",
+    .render = dingtalk_render,
+    .classify = dingtalk_classify,
+    /* One robot per group: the robot's limit is the group's. */
+    .group_rates = {{20, 60000}},
+    .max_text = 20000,
+    .max_markdown = 20000,
+    .text_unit = QF_DIALECT_UNIT_BYTES,
+};
