@@ -14,7 +14,11 @@
 #   BENCH_BIN=DIR        take the services from DIR instead of building
 #   BENCH_RESULTS=DIR    where raw results go (default DIR/bench-results/<time>)
 #   BENCH_DOC=FILE       document to update (default docs/benchmarks.md; "" = none)
-#   BENCH_PEER_CONCURRENCY=N   jobs in flight per BullMQ worker process (100)
+#   BENCH_CONNECTIONS=128  sends in flight in all, split evenly over the
+#                        dispatchers (--concurrency) or BullMQ worker processes
+#                        (concurrency): mockchat's listener has an accept backlog
+#                        of 128, and more simultaneous connects than that cost
+#                        1 s SYN retransmits (docs/benchmarks.md)
 #
 # Installs what it needs from Debian (wrk, redis-server, lmdb-utils, jq) and npm
 # (bullmq, into bench/peer/node_modules); sends traffic to 127.0.0.1 only; stops
@@ -40,7 +44,7 @@ peer_sizes="1000 10000"
 peer_workers="1 2"
 precision_posts=${BENCH_PRECISION_POSTS:-10000}
 precision_window_ms=20000
-export BENCH_PEER_CONCURRENCY=${BENCH_PEER_CONCURRENCY:-100}
+connections=${BENCH_CONNECTIONS:-128}
 
 # Runs the function "$@" in a new process of this script, where set -e holds (it
 # does not in a subshell or function whose status is tested), and returns its
@@ -119,6 +123,16 @@ stop_system() {
   done
 }
 
+# The standard system with D dispatchers sharing $connections sends in flight.
+start_system() { # D
+  qf_start_system 0
+  local i
+  for i in $(seq 1 "$1"); do
+    qf_start "dispatcher$i" qunfa-dispatcher --work "$QF_WORK" --store "$QF_STORE" \
+      --name "d$i" --concurrency $((connections / $1))
+  done
+}
+
 # qf_system_init and a trap that keeps the run's logs before cleaning up.
 system_init() {
   qf_system_init "$bin"
@@ -141,7 +155,7 @@ qunfa_fanout_run() { # N D REP
   local n=$1 d=$2 rep=$3
   . "$root/scripts/system.sh"
   system_init
-  qf_start_system "$d"
+  start_system "$d"
   "$benchbin/qunfa-bench" groups --count "$n" --hook "$QF_HOOK"
   # The lead leaves time to create the post (audience, content, N records).
   "$benchbin/qunfa-bench" fanout --lead-ms $((1500 + n / 20)) \
@@ -171,7 +185,7 @@ qunfa_precision_run() { # REP
   local rep=$1 n=$precision_posts
   . "$root/scripts/system.sh"
   system_init
-  qf_start_system 2
+  start_system 2
   "$benchbin/qunfa-bench" groups --count "$n" --hook "$QF_HOOK"
   "$benchbin/qunfa-bench" precision --posts "$n" --window-ms "$precision_window_ms" \
     --lead-ms "${BENCH_PRECISION_LEAD_MS:-8000}" --threads 4 \
@@ -216,7 +230,7 @@ peer_run_body() {
   QF_HOOK=http://127.0.0.1:$(qf_free_port)
   QF_RECORD=$run/received.jsonl
   qf_start mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_RECORD"
-  PEER_REDIS_PORT=$port PEER_HOOK=$QF_HOOK PEER_CONCURRENCY=$BENCH_PEER_CONCURRENCY \
+  PEER_REDIS_PORT=$port PEER_HOOK=$QF_HOOK PEER_CONCURRENCY=$((connections / $3)) \
     timeout 900 node "$here/peer/main.js" "$1" "$2" "$3" "$4" "$run" "${5:-0}" \
     >"$run/fanout.json"
   wait_lines "$QF_RECORD" "$2" 30 || log "mockchat recorded fewer than $2"
