@@ -172,7 +172,10 @@ static int parse_item(const parser *ps, const char **pp, uint64_t *bits) {
       if (hi < lo)
         return fail(ps, "range %.*s runs backwards", (int)(p - start), start);
     } else if (*p == '/') {
-      hi = top; /* "a/n": from a to the end */
+      /* "a/n": from a to the end; "7/n" is Sunday alone (7 lies past the end,
+       * Saturday, so running from 7 to 6 would select no day at all and the
+       * schedule would never fire). */
+      hi = lo > top ? lo : top;
     }
   }
   if (*p == '/') {

@@ -98,6 +98,14 @@ Test(cron, zero_and_seven_are_both_sunday) {
       "2026-05-06T12:00:00Z", "2026-05-08T12:00:00Z", "2026-05-11T12:00:00Z");
 }
 
+Test(cron, seven_with_a_step_is_sunday_and_fires) {
+  /* "7/n" once selected no weekday at all: parsed, but never fired. */
+  static const char *const sundays[] = {"2026-05-03T03:00:00Z", "2026-05-10T03:00:00Z"};
+  expect_seq("* 3 * * 7/3", NULL, "2026-05-01T00:00:00Z", sundays, 1);
+  expect_seq("0 3 * * 7/1", NULL, "2026-05-01T00:00:00Z", sundays, 2);
+  expect_seq("0 3 1 * 7/2", NULL, "2026-05-01T12:00:00Z", sundays, 2);
+}
+
 Test(cron, parses_macros) {
   SEQ("@daily", NULL, "2026-05-01T10:00:00Z", "2026-05-02T00:00:00Z");
   SEQ("@midnight", NULL, "2026-05-01T10:00:00Z", "2026-05-02T00:00:00Z");
