@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 . "$here/system.sh"
-qf_system_init "$(cd "$here/.." && cd "$build/services" && pwd)"
+qf_system_init "$(cd "$here/.." && cd "$build/services" && pwd)" demo
 groups=${QF_DEMO_GROUPS:-1000}
 
 echo "starting store, scheduler, two dispatchers and mockchat under $QF_DIR"
@@ -25,7 +25,7 @@ echo "delivered $delivered/$total in $elapsed ms"
 echo "mockchat recorded $received messages"
 
 for name in dispatcher1 dispatcher2 scheduler store mockchat; do
-  qf_stop "$name" || { echo "$name exited with status $?" >&2; exit 1; }
+  qf_stop "$name"
 done
-echo "all processes stopped cleanly"
-[ "$delivered" -eq "$total" ]
+[ "$delivered" -eq "$total" ] || qf_fail "only $delivered of $total delivered"
+qf_finish

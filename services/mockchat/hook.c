@@ -88,9 +88,9 @@ static bool split_uri(const char *uri, char *group, size_t glen, const char **qu
   return o > 0;
 }
 
-/* A valid message for group: answer as scripted, recording a 2xx. */
-static void answer(hook_server *s, nng_aio *aio, const script *sc, const chat_msg *m) {
-  uint64_t n = tally_next(s->tally, m->group);
+/* Answers the group's request number n as scripted, recording a 2xx. */
+static void answer(hook_server *s, nng_aio *aio, const script *sc, const chat_msg *m,
+                   uint64_t n) {
   uint16_t status = script_status(sc, n);
   if (status < 200 || status > 299) {
     char why[64];
@@ -106,6 +106,44 @@ static void answer(hook_server *s, nng_aio *aio, const script *sc, const chat_ms
     return;
   }
   reply(aio, status, "{\"ok\":true}", -1);
+}
+
+/* A request held back by a scripted delay: what answering it later needs. */
+typedef struct delayed {
+  hook_server *s;
+  nng_aio *http_aio; /* the request's, finished by answer() */
+  nng_aio *sleep;
+  script sc;
+  json_t *doc; /* owns the strings of m but the group */
+  char group[GROUP_MAX];
+  chat_msg m;
+  uint64_t n;
+} delayed;
+
+static void on_delay_done(void *arg) {
+  delayed *d = arg;
+  answer(d->s, d->http_aio, &d->sc, &d->m, d->n);
+  json_decref(d->doc);
+  /* An aio cannot be freed inside its own callback. */
+  nng_aio_reap(d->sleep);
+  free(d);
+}
+
+/* Holds the request for ms, then answers it; takes over doc. */
+static void answer_later(hook_server *s, nng_aio *aio, const script *sc, chat_msg m,
+                         json_t *doc, uint64_t n, uint32_t ms) {
+  delayed *d = qf_calloc(1, sizeof *d);
+  *d = (delayed){.s = s, .http_aio = aio, .sc = *sc, .doc = doc, .m = m, .n = n};
+  snprintf(d->group, sizeof d->group, "%s", m.group);
+  d->m.group = d->group;
+  int rv = nng_aio_alloc(&d->sleep, on_delay_done, d);
+  if (rv != 0) {
+    answer(s, aio, sc, &d->m, n);
+    json_decref(doc);
+    free(d);
+    return;
+  }
+  nng_sleep_aio((nng_duration)ms, d->sleep);
 }
 
 static void on_hook(nng_aio *aio) {
@@ -132,7 +170,14 @@ static void on_hook(nng_aio *aio) {
     reply_error(aio, 400, why, -1);
     return;
   }
-  answer(s, aio, &sc, &m);
+  /* Counted on arrival, so scripts follow the order requests came in. */
+  uint64_t n = tally_next(s->tally, m.group);
+  uint32_t delay = script_delay_ms(&sc, n);
+  if (delay > 0) {
+    answer_later(s, aio, &sc, m, doc, n, delay);
+    return;
+  }
+  answer(s, aio, &sc, &m, n);
   json_decref(doc);
 }
 

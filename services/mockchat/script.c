@@ -50,23 +50,45 @@ static bool parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   return true;
 }
 
-static int parse_answers(const char *v, script *out, char *why, size_t len) {
+/* Parses a comma-separated list of numbers lo..hi of parameter name into vals
+ * (at most SCRIPT_MAX_ANSWERS); what names them in errors. */
+static int parse_list(const char *name, const char *what, const char *v, int64_t lo,
+                      int64_t hi, int64_t *vals, size_t *n, char *why, size_t len) {
   char buf[PARAM_MAX];
   snprintf(buf, sizeof buf, "%s", v);
   char *save = NULL;
+  *n = 0;
   for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-    int64_t st;
-    if (out->nanswers == SCRIPT_MAX_ANSWERS) {
-      snprintf(why, len, "answers: more than %d statuses", SCRIPT_MAX_ANSWERS);
+    if (*n == SCRIPT_MAX_ANSWERS) {
+      snprintf(why, len, "%s: more than %d values", name, SCRIPT_MAX_ANSWERS);
       return QF_EINVAL;
     }
-    if (!parse_num(t, 100, 599, &st)) {
-      snprintf(why, len, "answers: \"%s\" is not an HTTP status 100..599", t);
+    if (!parse_num(t, lo, hi, &vals[*n])) {
+      snprintf(why, len, "%s: \"%s\" is not %s %lld..%lld", name, t, what,
+               (long long)lo, (long long)hi);
       return QF_EINVAL;
     }
-    out->answers[out->nanswers++] = (uint16_t)st;
+    (*n)++;
   }
   return 0;
+}
+
+static int parse_answers(const char *v, script *out, char *why, size_t len) {
+  int64_t vals[SCRIPT_MAX_ANSWERS];
+  int rc = parse_list("answers", "an HTTP status", v, 100, 599, vals, &out->nanswers,
+                      why, len);
+  for (size_t i = 0; i < out->nanswers; i++)
+    out->answers[i] = (uint16_t)vals[i];
+  return rc;
+}
+
+static int parse_delays(const char *v, script *out, char *why, size_t len) {
+  int64_t vals[SCRIPT_MAX_ANSWERS];
+  int rc = parse_list("delays", "milliseconds", v, 0, SCRIPT_MAX_DELAY_MS, vals,
+                      &out->ndelays, why, len);
+  for (size_t i = 0; i < out->ndelays; i++)
+    out->delays_ms[i] = (uint32_t)vals[i];
+  return rc;
 }
 
 /* Applies one name=value pair; unknown names are ignored. */
@@ -74,6 +96,8 @@ static int apply(const char *name, const char *v, script *out, char *why, size_t
   int64_t n;
   if (strcmp(name, "answers") == 0)
     return parse_answers(v, out, why, len);
+  if (strcmp(name, "delays") == 0)
+    return parse_delays(v, out, why, len);
   if (strcmp(name, "always") == 0) {
     if (!parse_num(v, 100, 599, &n)) {
       snprintf(why, len, "always: \"%s\" is not an HTTP status 100..599", v);
@@ -118,4 +142,8 @@ uint16_t script_status(const script *s, uint64_t n) {
   if (n < s->nanswers)
     return s->answers[n];
   return 200;
+}
+
+uint32_t script_delay_ms(const script *s, uint64_t n) {
+  return n < s->ndelays ? s->delays_ms[n] : 0;
 }

@@ -34,4 +34,4 @@ cat "$QF_DIR/check.json"
   || { echo "FAIL: deliveries"; head -c 600 "$QF_DIR/deliveries.json"; exit 1; }
 
 for name in dispatcher1 dispatcher2 scheduler store mockchat; do qf_stop "$name"; done
-echo "PASS"
+qf_finish

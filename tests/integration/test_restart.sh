@@ -11,7 +11,7 @@ qf_make_groups 50 "$QF_DIR/groups.jsonl"
 due_ms=$(($(date +%s%3N) + 4000))
 at=$(date -u -d "@$((due_ms / 1000)).$((due_ms % 1000))" +%Y-%m-%dT%H:%M:%S.%3NZ)
 post=$("$QF_BIN/qunfa" post --to all --text "later" --at "$at" --json | jq -r .post)
-qf_kill scheduler
+qf_kill scheduler KILL
 [ ! -s "$QF_RECORD" ] || { echo "FAIL: delivered before its time"; exit 1; }
 
 qf_start_scheduler
@@ -21,4 +21,4 @@ echo "status: $status"
 [ "$(jq -s --arg p "$post" '[.[] | select(.post == $p) | .group] | unique | length' "$QF_RECORD")" -eq 50 ]
 early=$(jq -s --argjson due "$due_ms" '[.[] | select(.ts_ms < $due)] | length' "$QF_RECORD")
 [ "$early" -eq 0 ] || { echo "FAIL: $early messages arrived before the due time"; exit 1; }
-echo "PASS"
+qf_finish

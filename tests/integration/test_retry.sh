@@ -29,4 +29,4 @@ state gone .last_error | grep -q 404 || { echo "FAIL: reason lacks 404"; exit 1;
 # The receiver saw flaky once (the 500s are not recorded) and gone never.
 [ "$(jq -s '[.[] | select(.group == "flaky")] | length' "$QF_RECORD")" -eq 1 ]
 [ "$(jq -s '[.[] | select(.group == "gone")] | length' "$QF_RECORD")" -eq 0 ]
-echo "PASS"
+qf_finish

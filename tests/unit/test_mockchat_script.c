@@ -71,3 +71,19 @@ Test(tally, counts_each_group_on_its_own) {
   cr_assert_eq(tally_next(t, "x999"), 1);
   tally_free(t);
 }
+
+Test(script, delays_apply_in_order_then_none) {
+  script s = parse_ok("delays=2000,0,50");
+  cr_assert_eq(script_delay_ms(&s, 0), 2000);
+  cr_assert_eq(script_delay_ms(&s, 1), 0);
+  cr_assert_eq(script_delay_ms(&s, 2), 50);
+  cr_assert_eq(script_delay_ms(&s, 3), 0);
+  cr_assert_eq(script_status(&s, 0), 200);
+}
+
+Test(script, rejects_a_delay_past_the_limit) {
+  script s;
+  char why[128];
+  cr_assert_eq(script_parse("delays=60001", &s, why, sizeof why), QF_EINVAL);
+  cr_assert(strstr(why, "delays"), "%s", why);
+}
