@@ -1,20 +1,10 @@
 /* libFuzzer target: group import files, both formats. Any input must end in a set
  * or a line-numbered sentence, never a crash, leak or unterminated string.
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Ilibcommon/include -I<build>/proto tests/fuzz/fuzz_group_import.c \
- *     libcommon/group_import.c libcommon/group.c libcommon/dialect*.c \
- *     libcommon/alloc.c libcommon/log.c libcommon/clock.c libcommon/err.c \
- *     <build>/proto/model.pb-c.c -lprotobuf-c -ljansson -o fuzz_group_import
- *   ./fuzz_group_import -max_total_time=60 CORPUS_DIR */
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
+ * Built with QUNFA_FUZZ=ON (tests/fuzz/CMakeLists.txt); run by tests/fuzz/run.sh. */
+#include "fuzz.h"
 
 #include "qf/group.h"
 #include "qf/group_import.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const qf_import_format formats[] = {QF_IMPORT_JSONL, QF_IMPORT_CSV,
