@@ -70,7 +70,8 @@ static int dingtalk_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   if (rc < 0)
     return qf_dialect_request_refuse(req, "dingtalk url: secret longer than %d bytes",
                                      DINGTALK_SECRET_MAX - 1);
-  if (rc == 1 && (rc = dingtalk_sign(msg, secret, req)) != 0)
+  /* An empty secret= is no secret: the robot is not a signing one. */
+  if (rc == 1 && secret[0] && (rc = dingtalk_sign(msg, secret, req)) != 0)
     return rc;
   json_t *j = dingtalk_json(msg);
   if (!j)
