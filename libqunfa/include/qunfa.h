@@ -104,11 +104,11 @@ int qunfa_groups_list(qunfa_client *c, const char *after, uint32_t limit,
 /* Frees a page from qunfa_groups_list. NULL is a no-op. */
 void qunfa_groups_page_free(Qunfa__ListGroupsReply *page);
 
-/* Schedules a post of text (borrowed) to audience (borrowed: "all" or
- * "group:g1,g2"; later also tag expressions) at at_ms (UTC ms; 0 = now). On 0,
- * *id is the new post's id and *total (may be NULL) the number of deliveries it
- * was expanded into. QF_EINVAL for an empty audience or text or one the scheduler
- * rejects. */
+/* Schedules a post of text (borrowed) to audience (borrowed: an expression as
+ * in qf/audience.h: "all", "group:g1,g2", "tag:moms & !tag:vip") at at_ms (UTC ms; 0 =
+ * now). On 0, *id is the new post's id and *total (may be NULL) the number of
+ * deliveries it was expanded into. QF_EINVAL for an empty audience or text or one the
+ * scheduler rejects. */
 int qunfa_post_create(qunfa_client *c, const char *audience, const char *text,
                       int64_t at_ms, qunfa_post_id *id, uint32_t *total);
 
@@ -125,6 +125,16 @@ int qunfa_deliveries_list(qunfa_client *c, qunfa_post_id post, uint32_t after_se
                           uint32_t limit, Qunfa__ListDeliveriesReply **page);
 /* Frees a page from qunfa_deliveries_list. NULL is a no-op. */
 void qunfa_deliveries_page_free(Qunfa__ListDeliveriesReply *page);
+
+/* Evaluates audience (borrowed) now without creating anything. On 0, *out is
+ * handed over (free with qunfa_audience_preview_free): `count` groups match,
+ * `sample` holds the first up to sample of them (0 = 10) in id order, `audience`
+ * is the canonical text. QF_EINVAL for a bad expression (the sentence names the
+ * position) or an unknown group. */
+int qunfa_audience_preview(qunfa_client *c, const char *audience, uint32_t sample,
+                           Qunfa__PreviewAudienceReply **out);
+/* NULL is a no-op. */
+void qunfa_audience_preview_free(Qunfa__PreviewAudienceReply *p);
 
 /* The lower-case name of a delivery state: "pending", "leased", "delivered",
  * "failed", "expired", "cancelled"; "unknown" for other values. Constant. */

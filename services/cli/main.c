@@ -22,6 +22,7 @@ static const command commands[] = {
     {"post", NULL, cli_post},
     {"status", NULL, cli_status},
     {"deliveries", NULL, cli_deliveries},
+    {"audience", NULL, cli_audience},
 };
 
 static const char usage_text[] =
@@ -36,10 +37,12 @@ static const char usage_text[] =
     "CSV\n"
     "  groups list                         list every group\n"
     "  post --to AUDIENCE --text TEXT [--at TIME]\n"
-    "                                      schedule a post (AUDIENCE: all or "
-    "group:g1,g2)\n"
+    "                                      schedule a post (AUDIENCE: all, "
+    "group:g1,g2,\n"
+    "                                      tag:NAME, with & | ! and parentheses)\n"
     "  status POST                         count a post's deliveries by state\n"
     "  deliveries POST                     list a post's delivery to each group\n"
+    "  audience EXPR                       count and sample the groups EXPR matches\n"
     "\n"
     "Flags of every command:\n"
     "  --server URL      the scheduler's --listen address (env QUNFA_SERVER;\n"

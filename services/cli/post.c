@@ -11,7 +11,8 @@ static qf_flag post_flags[] = {
     {.name = "to",
      .type = QF_FLAG_STR,
      .dst = &to,
-     .help = "audience: all, or group:g1,g2,..."},
+     .help = "audience: all, group:g1,g2, tag:NAME, with & | ! ( ) (see `qunfa "
+             "audience --help`)"},
     {.name = "text", .type = QF_FLAG_STR, .dst = &text, .help = "the message text"},
     {.name = "at",
      .type = QF_FLAG_STR,
@@ -23,9 +24,9 @@ static const cli_command post_cmd = {
     .prog = "qunfa post",
     .usage = "--to AUDIENCE --text TEXT [--at TIME] [--json]",
     .summary =
-        "Schedules a text post to AUDIENCE (all, or group:g1,g2,...) at TIME, "
-        "or now. Prints the\npost id (--json: {\"post\":\"ID\"}); follow it with "
-        "`qunfa status ID`.",
+        "Schedules a text post to AUDIENCE (all, group:g1,g2, tag:NAME, combined "
+        "with & | ! and\nparentheses) at TIME, or now. Prints the post id (--json: "
+        "{\"post\":\"ID\"});\nfollow it with `qunfa status ID`.",
     .flags = post_flags,
     .nflags = sizeof post_flags / sizeof post_flags[0],
 };

@@ -8,8 +8,8 @@
 #include "qf/err.h"
 #include "qf/log.h"
 
-static const char *const db_names[DB_COUNT] = {"meta", "groups", "posts", "timeline",
-                                               "deliveries"};
+static const char *const db_names[DB_COUNT] = {
+    "meta", "groups", "posts", "timeline", "deliveries", "tags", "schedules"};
 static const char next_post_key[] = "next_post_id";
 
 int db_open(qf_kv **out, const char *dir) {

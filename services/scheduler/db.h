@@ -5,6 +5,8 @@
  *   posts       be64 post id -> packed Post
  *   timeline    be64 due_ms | be64 post id -> empty; one entry per post not done
  *   deliveries  be64 post id | be32 seq -> packed Delivery
+ *   tags        tag | 0x00 | group id -> empty; one entry per tag of each group
+ *   schedules   be64 schedule id -> packed Schedule
  * A post's deliveries are adjacent and in sequence order, so a batch of outcomes
  * of one post lands on few pages. */
 #ifndef SCHED_DB_H
@@ -14,7 +16,16 @@
 #include "model.pb-c.h"
 #include "qf/kv.h"
 
-enum db_index { DB_META, DB_GROUPS, DB_POSTS, DB_TIMELINE, DB_DELIVERIES, DB_COUNT };
+enum db_index {
+  DB_META,
+  DB_GROUPS,
+  DB_POSTS,
+  DB_TIMELINE,
+  DB_DELIVERIES,
+  DB_TAGS,
+  DB_SCHEDULES,
+  DB_COUNT
+};
 
 #define DB_POST_KEY 8
 #define DB_DELIVERY_KEY 12

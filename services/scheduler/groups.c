@@ -9,8 +9,10 @@
 #include "qf/alloc.h"
 #include "qf/err.h"
 #include "qf/group.h"
+#include "qf/log.h"
 #include "scheduler.h"
 #include "scheduler.pb-c.h"
+#include "tags.h"
 
 #define UPSERT_MAX 100000
 #define LIST_DEFAULT 100
@@ -18,30 +20,140 @@
 
 /* ---- UpsertGroups ---- */
 
+/* Upserts are written one commit at a time: the tag index changes of a group are
+ * computed from its stored record, which must include every earlier upsert. */
 typedef struct upsert {
+  upserts *u;
   qf_rpc_call *call;
-  uint32_t count;
+  const Qunfa__UpsertGroupsRequest *req; /* borrowed until the call is answered */
+  struct upsert *next;
 } upsert;
 
-static void on_upserted(int status, void *arg) {
-  upsert *u = arg;
-  if (status == 0) {
-    Qunfa__UpsertGroupsReply reply = QUNFA__UPSERT_GROUPS_REPLY__INIT;
-    reply.count = u->count;
-    qf_counter_add(mx.groups_upserted, u->count);
-    qf_rpc_reply(u->call, &reply.base);
-  } else {
-    qf_rpc_reply_error(u->call, status, "groups not stored: %s", qf_strerror(status));
+struct upserts {
+  sched *s;
+  upsert *head, *tail; /* waiting for the commit in flight */
+  bool writing;
+};
+
+upserts *groups_new(sched *s) {
+  upserts *u = qf_calloc(1, sizeof(*u));
+  u->s = s;
+  return u;
+}
+
+void groups_free(upserts *u) {
+  if (u == NULL)
+    return;
+  while (u->head != NULL) {
+    upsert *q = u->head;
+    u->head = q->next;
+    qf_rpc_reply_error(q->call, QF_EUNAVAIL, "the scheduler is shutting down");
+    free(q);
   }
   free(u);
+}
+
+static int cmp_by_id(const void *a, const void *b, void *arg) {
+  Qunfa__Group *const *g = arg;
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  int c = strcmp(g[i]->id, g[j]->id);
+  return c != 0 ? c : (i > j) - (i < j);
+}
+
+/* The indices of req's groups to write: the last of each id (a request naming a
+ * group twice means its last version, as one write after the other would). */
+static size_t last_of_each(const Qunfa__UpsertGroupsRequest *req, size_t *idx) {
+  size_t n = 0;
+  for (size_t i = 0; i < req->n_groups; i++)
+    idx[i] = i;
+  qsort_r(idx, req->n_groups, sizeof *idx, cmp_by_id, req->groups);
+  for (size_t i = 0; i < req->n_groups; i++) {
+    if (i + 1 < req->n_groups &&
+        strcmp(req->groups[idx[i]]->id, req->groups[idx[i + 1]]->id) == 0)
+      continue;
+    idx[n++] = idx[i];
+  }
+  return n;
+}
+
+static void on_upserted(int status, void *arg);
+
+/* Reads the stored versions of the groups idx[0..n) of req into old (NULL where
+ * new). Returns 0 or the read error. */
+static int read_old(upserts *u, const Qunfa__UpsertGroupsRequest *req,
+                    const size_t *idx, size_t n, Qunfa__Group **old) {
+  qf_kv_txn *txn = NULL;
+  int rc = qf_kv_read_begin(u->s->kv, &txn);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    rc = db_get_group(txn, req->groups[idx[i]]->id, &old[i]);
+    if (rc == QF_ENOTFOUND)
+      rc = 0;
+  }
+  qf_kv_read_end(txn);
+  return rc;
+}
+
+/* Writes the groups of q and their tag index changes into the client batch, or
+ * answers q with the error that prevented it. */
+static void write_upsert(upserts *u, upsert *q) {
+  const Qunfa__UpsertGroupsRequest *req = q->req;
+  size_t *idx = qf_malloc((req->n_groups + 1) * sizeof *idx);
+  size_t n = last_of_each(req, idx);
+  Qunfa__Group **old = qf_calloc(n + 1, sizeof *old);
+  int rc = read_old(u, req, idx, n, old);
+  if (rc == 0) {
+    qf_kv_batch *b = commit_batch(u->s->client);
+    for (size_t i = 0; i < n; i++) {
+      tags_update(b, old[i], req->groups[idx[i]]);
+      db_put_group(b, req->groups[idx[i]]);
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    if (old[i] != NULL)
+      qunfa__group__free_unpacked(old[i], NULL);
+  free(old);
+  free(idx);
+  u->writing = true;
+  if (rc == 0) {
+    commit_defer(u->s->client, on_upserted, q);
+  } else {
+    qf_log_error("upsert_read_failed", "err=%s", qf_errname(rc));
+    on_upserted(rc, q);
+  }
+}
+
+static void on_upserted(int status, void *arg) {
+  upsert *q = arg;
+  upserts *u = q->u;
+  if (status == 0) {
+    Qunfa__UpsertGroupsReply reply = QUNFA__UPSERT_GROUPS_REPLY__INIT;
+    reply.count = (uint32_t)q->req->n_groups;
+    qf_counter_add(mx.groups_upserted, reply.count);
+    qf_rpc_reply(q->call, &reply.base);
+  } else {
+    qf_rpc_reply_error(q->call, status, "groups not stored: %s", qf_strerror(status));
+  }
+  free(q);
+  u->writing = false;
+  while ((q = u->head) != NULL) {
+    u->head = q->next;
+    if (u->head == NULL)
+      u->tail = NULL;
+    if (status == 0) {
+      write_upsert(u, q); /* the next commit: this one is done */
+      return;
+    }
+    /* A failed or closed commit stream: the waiting upserts fail alike. */
+    qf_rpc_reply_error(q->call, status, "groups not stored: %s", qf_strerror(status));
+    free(q);
+  }
 }
 
 void groups_on_upsert(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
   sched *s = arg;
   const Qunfa__UpsertGroupsRequest *req = (const Qunfa__UpsertGroupsRequest *)msg;
   char why[300];
-  qf_kv_batch *b;
-  upsert *u;
+  upsert *q;
   if (req->n_groups > UPSERT_MAX) {
     qf_rpc_reply_error(call, QF_ETOOBIG, "%zu groups in one request; at most %d",
                        req->n_groups, UPSERT_MAX);
@@ -55,13 +167,19 @@ void groups_on_upsert(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg)
       return;
     }
   }
-  b = commit_batch(s->client);
-  for (size_t i = 0; i < req->n_groups; i++)
-    db_put_group(b, req->groups[i]);
-  u = qf_malloc(sizeof(*u));
-  u->call = call;
-  u->count = (uint32_t)req->n_groups;
-  commit_defer(s->client, on_upserted, u);
+  q = qf_calloc(1, sizeof(*q));
+  q->u = s->ups;
+  q->call = call;
+  q->req = req;
+  if (s->ups->writing) {
+    if (s->ups->tail)
+      s->ups->tail->next = q;
+    else
+      s->ups->head = q;
+    s->ups->tail = q;
+    return;
+  }
+  write_upsert(s->ups, q);
 }
 
 /* ---- ListGroups ---- */
@@ -156,7 +274,11 @@ static int has_group(void *src, const char *id) {
   return rc == 0 ? 1 : rc;
 }
 
+static int each_tagged(void *src, const char *tag, qf_audience_id_fn fn, void *arg) {
+  return tags_each(src, tag, fn, arg);
+}
+
 qf_audience_source groups_source(qf_kv_txn *txn) {
-  qf_audience_source src = {each_group, has_group, txn};
+  qf_audience_source src = {each_group, has_group, txn, each_tagged};
   return src;
 }

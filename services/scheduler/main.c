@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "active.h"
+#include "audiences.h"
 #include "commit.h"
 #include "db.h"
 #include "dispatch.h"
@@ -26,6 +27,7 @@
 #include "scheduler.h"
 #include "scheduler.pb-c.h"
 #include "status.h"
+#include "tags.h"
 #include "timeline.h"
 
 #define DRAIN_TICK_MS 10
@@ -46,9 +48,21 @@ typedef struct app {
   const char *stopped_by;
 } app;
 
-static const qf_rpc_handler_fn client_handlers[] = {groups_on_upsert, groups_on_list,
-                                                    posts_on_create, status_on_post,
-                                                    status_on_deliveries};
+/* In the order of service Scheduler's methods; NULL answers "no method". */
+static const qf_rpc_handler_fn client_handlers[] = {
+    groups_on_upsert,
+    groups_on_list,
+    posts_on_create,
+    status_on_post,
+    status_on_deliveries,
+    audiences_on_preview,
+    NULL, /* CancelPost */
+    NULL, /* CreateSchedule */
+    NULL, /* ListSchedules */
+    NULL, /* PauseSchedule */
+    NULL, /* ResumeSchedule */
+    NULL, /* DeleteSchedule */
+};
 static const qf_rpc_handler_fn work_handlers[] = {dispatch_on_lease, results_on_report};
 
 /* Parses the flags; -1 to go on, otherwise the exit status. */
@@ -118,6 +132,8 @@ static void finish_shutdown(app *a) {
   active_close(s->act);
   commit_close(s->work);
   commit_close(s->client);
+  groups_free(s->ups);
+  s->ups = NULL;
   s->dsp = NULL;
   s->tl = NULL;
   s->lss = NULL;
@@ -158,9 +174,16 @@ static void on_signal(uv_signal_t *h, int signum) {
 /* ---- start-up ---- */
 
 static int start_servers(app *a, const opts *o) {
-  int rc =
-      qf_rpc_server_start(&a->client_srv, a->s.loop, o->listen,
-                          &qunfa__scheduler__descriptor, client_handlers, &a->s, NULL);
+  int rc;
+  if (qunfa__scheduler__descriptor.n_methods !=
+      sizeof client_handlers / sizeof client_handlers[0]) {
+    qf_log_error("start_failed", "what=handlers methods=%u handlers=%zu",
+                 qunfa__scheduler__descriptor.n_methods,
+                 sizeof client_handlers / sizeof client_handlers[0]);
+    return QF_EINTERNAL;
+  }
+  rc = qf_rpc_server_start(&a->client_srv, a->s.loop, o->listen,
+                           &qunfa__scheduler__descriptor, client_handlers, &a->s, NULL);
   if (rc != 0) {
     qf_log_error("start_failed", "what=listen url=%s err=%s", o->listen,
                  qf_errname(rc));
@@ -202,6 +225,7 @@ static void wire(app *a, const opts *o) {
   s->rdy = ready_new(s->loop, dispatch_wake, s->dsp);
   s->lss = leases_new(s);
   s->tl = timeline_new(s);
+  s->ups = groups_new(s);
 }
 
 static int watch_signals(app *a) {
@@ -222,6 +246,8 @@ static int start(app *a, const opts *o) {
   int rc;
   if ((rc = db_open(&a->s.kv, o->data)) != 0)
     return rc; /* kv logged the reason */
+  if ((rc = tags_build(a->s.kv)) != 0)
+    return rc; /* logged */
   if ((rc = db_get_next_post_id(a->s.kv, &a->s.next_post_id)) != 0) {
     qf_log_error("start_failed", "what=read_meta err=%s", qf_errname(rc));
     return rc;

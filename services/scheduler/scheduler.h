@@ -24,6 +24,9 @@ typedef struct ready ready;
 typedef struct leases leases;
 typedef struct dispatch dispatch;
 typedef struct timeline timeline;
+typedef struct upserts upserts;
+typedef struct cancels cancels;
+typedef struct schedules schedules;
 
 typedef struct sched {
   uv_loop_t *loop;
@@ -35,9 +38,13 @@ typedef struct sched {
   leases *lss;
   dispatch *dsp;
   timeline *tl;
+  upserts *ups;
+  cancels *cnl;
+  schedules *sch;
   qf_rpc_client *store; /* the content store; NULL once closed */
   int64_t lease_ms;
   uint32_t max_attempts;
+  int64_t catch_up_ms; /* a missed occurrence younger than this fires once */
   uint64_t next_post_id;
   unsigned store_calls; /* Store.Put calls in flight */
   bool stopping;        /* no new work is accepted */
