@@ -188,7 +188,7 @@ qunfa_precision_run() { # REP
   start_system 2
   "$benchbin/qunfa-bench" groups --count "$n" --hook "$QF_HOOK"
   "$benchbin/qunfa-bench" precision --posts "$n" --window-ms "$precision_window_ms" \
-    --lead-ms "${BENCH_PRECISION_LEAD_MS:-8000}" --threads 4 \
+    --lead-ms "${BENCH_PRECISION_LEAD_MS:-11000}" --threads 4 \
     --out "$run/plan.txt" >"$run/create.json"
   local t0 now
   t0=$(jq .t0_ms "$run/create.json")
@@ -258,7 +258,7 @@ peer_precision() { # REP
   local rep=$1 n=$precision_posts
   run=$results/runs/bullmq-precision-$rep
   mkdir -p "$run"
-  if peer_run precision "$n" 2 "${BENCH_PRECISION_LEAD_MS:-8000}" "$precision_window_ms"; then
+  if peer_run precision "$n" 2 "${BENCH_PRECISION_LEAD_MS:-11000}" "$precision_window_ms"; then
     cat "$run"/leases-*.txt >"$run/leases.txt"
     python3 "$here/analyze.py" precision --system bullmq --rep "$rep" \
       --record "$run/received.jsonl" --plan "$run/plan.txt" --leases "$run/leases.txt" \
