@@ -73,40 +73,19 @@ static int dingtalk_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   /* An empty secret= is no secret: the robot is not a signing one. */
   if (rc == 1 && secret[0] && (rc = dingtalk_sign(msg, secret, req)) != 0)
     return rc;
-  json_t *j = dingtalk_json(msg);
-  if (!j)
-    return qf_dialect_request_refuse(req, "text is not valid UTF-8");
-  rc = qf_dialect_util_body(j, req);
-  json_decref(j);
-  if (rc != 0)
-    return qf_dialect_request_refuse(req, "cannot encode the message as JSON");
-  return qf_dialect_util_headers(msg, req);
+  return qf_dialect_util_finish(dingtalk_json(msg), "text is not valid UTF-8", msg,
+                                req);
 }
 
+/* The robot stays silenced for 10 minutes; sooner only fails again. */
+static const qf_dialect_retry_code dingtalk_retry[] = {
+    {DINGTALK_TOO_FAST, DINGTALK_SILENCE_MS},
+    {DINGTALK_BUSY, 0},
+};
+
 static void dingtalk_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {
-  if (ans->xfer != QF_XFER_OK) {
-    qf_dialect_classify_xfer(ans, res);
-    return;
-  }
-  json_t *j = qf_dialect_util_answer_json(ans);
-  long long code;
-  if (!j || !qf_dialect_util_int(j, "errcode", &code)) {
-    json_decref(j);
-    qf_dialect_util_no_code(ans, "dingtalk", res);
-    return;
-  }
-  const char *msg = json_string_value(json_object_get(j, "errmsg"));
-  if (code == 0) {
-    qf_dialect_result_set(res, QF_OUTCOME_DELIVERED, "%s", "");
-  } else if (code == DINGTALK_TOO_FAST || code == DINGTALK_BUSY) {
-    qf_dialect_util_reason(res, QF_OUTCOME_RETRY, "dingtalk errcode", code, msg);
-    /* The robot stays silenced for 10 minutes; sooner only fails again. */
-    if (code == DINGTALK_TOO_FAST)
-      res->retry_after_ms = DINGTALK_SILENCE_MS;
-  } else {
-    qf_dialect_util_reason(res, QF_OUTCOME_FAILED, "dingtalk errcode", code, msg);
-  }
-  json_decref(j);
+  qf_dialect_util_classify_errcode(ans, "dingtalk", dingtalk_retry,
+                                   sizeof dingtalk_retry / sizeof *dingtalk_retry, res);
 }
 
 const qf_dialect qf_dialect_dingtalk = {

@@ -41,18 +41,15 @@ static int feishu_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   if (qf_dialect_util_url_take(msg->url, "secret", secret, sizeof secret, req) < 0)
     return qf_dialect_request_refuse(req, "feishu url: secret longer than %d bytes",
                                      FEISHU_SECRET_MAX - 1);
-  json_t *j = feishu_json(msg, secret);
-  if (!j)
-    return qf_dialect_request_refuse(req, "cannot sign or encode the message");
-  rc = qf_dialect_util_body(j, req);
-  json_decref(j);
+  rc = qf_dialect_util_finish(feishu_json(msg, secret),
+                              "cannot sign or encode the message", msg, req);
   if (rc != 0)
-    return qf_dialect_request_refuse(req, "cannot encode the message as JSON");
+    return rc;
   if (req->body_len > FEISHU_BODY_MAX)
     return qf_dialect_request_refuse(
         req, "text too long for feishu: request body %zu bytes, at most %d (not split)",
         req->body_len, FEISHU_BODY_MAX);
-  return qf_dialect_util_headers(msg, req);
+  return 0;
 }
 
 /* The delay a 429 or 11232 asks for: the gateway's x-ogw-ratelimit-reset

@@ -1,27 +1,13 @@
-/* The generic webhook dialect (issue 2's contract): any receiver that takes a JSON
+/* The generic webhook dialect (docs/wire.md): any receiver that takes a JSON
  * POST. The post id travels as a decimal string so receivers in languages without
  * 64-bit integers read it exactly. */
+#include "dialect_util.h"
 #include "qf/dialect.h"
 #include "qf/err.h"
 
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
-
-/* Serialises j into the request body, growing it once if needed. */
-static int dump_body(const json_t *j, qf_dialect_request *req) {
-  size_t cap = req->body_cap ? req->body_cap - 1 : 0;
-  size_t n = cap ? json_dumpb(j, req->body, cap, JSON_COMPACT) : 0;
-  if (n == 0 || n > cap) {
-    n = json_dumpb(j, NULL, 0, JSON_COMPACT);
-    if (n == 0)
-      return QF_EINVAL;
-    json_dumpb(j, qf_dialect_request_body(req, n), n, JSON_COMPACT);
-  }
-  req->body[n] = '\0';
-  req->body_len = n;
-  return 0;
-}
 
 static int generic_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   char post[24];
@@ -34,7 +20,7 @@ static int generic_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
                         "kind", kind, "text", msg->text ? msg->text : "");
   if (!j)
     return QF_EINVAL;
-  int rc = dump_body(j, req);
+  int rc = qf_dialect_util_body(j, req);
   json_decref(j);
   if (rc != 0)
     return rc;

@@ -12,14 +12,8 @@ static int slack_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   if (rc != 0)
     return rc;
   json_t *j = json_pack("{s:s}", "text", msg->text ? msg->text : "");
-  if (!j)
-    return qf_dialect_request_refuse(req, "text is not valid UTF-8");
-  rc = qf_dialect_util_body(j, req);
-  json_decref(j);
-  if (rc != 0)
-    return qf_dialect_request_refuse(req, "cannot encode the message as JSON");
   req->url = msg->url;
-  return qf_dialect_util_headers(msg, req);
+  return qf_dialect_util_finish(j, "text is not valid UTF-8", msg, req);
 }
 
 static void slack_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {

@@ -35,13 +35,7 @@ static int telegram_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   /* Markdown goes as plain text: MarkdownV2 would refuse unescaped text. */
   json_t *j =
       json_pack("{s:o?, s:s}", "chat_id", id, "text", msg->text ? msg->text : "");
-  if (!j)
-    return qf_dialect_request_refuse(req, "text or chat_id is not valid UTF-8");
-  rc = qf_dialect_util_body(j, req);
-  json_decref(j);
-  if (rc != 0)
-    return qf_dialect_request_refuse(req, "cannot encode the message as JSON");
-  return qf_dialect_util_headers(msg, req);
+  return qf_dialect_util_finish(j, "text or chat_id is not valid UTF-8", msg, req);
 }
 
 static void telegram_delivered(const json_t *j, qf_dialect_result *res) {

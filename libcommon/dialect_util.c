@@ -27,6 +27,17 @@ int qf_dialect_util_body(const json_t *j, qf_dialect_request *req) {
   return 0;
 }
 
+int qf_dialect_util_finish(json_t *j, const char *why_null, const qf_dialect_msg *msg,
+                           qf_dialect_request *req) {
+  if (!j)
+    return qf_dialect_request_refuse(req, "%s", why_null);
+  int rc = qf_dialect_util_body(j, req);
+  json_decref(j);
+  if (rc != 0)
+    return qf_dialect_request_refuse(req, "cannot encode the message as JSON");
+  return qf_dialect_util_headers(msg, req);
+}
+
 int qf_dialect_util_headers(const qf_dialect_msg *msg, qf_dialect_request *req) {
   if (qf_dialect_request_header(req, "Content-Type: application/json; charset=utf-8") !=
           0 ||
@@ -403,4 +414,36 @@ void qf_dialect_util_no_code(const qf_dialect_answer *ans, const char *who,
   if (res->outcome == QF_OUTCOME_DELIVERED)
     qf_dialect_result_set(res, QF_OUTCOME_RETRY, "%s http %ld without a result code",
                           who, ans->status);
+}
+
+void qf_dialect_util_classify_errcode(const qf_dialect_answer *ans, const char *who,
+                                      const qf_dialect_retry_code *retry, size_t nretry,
+                                      qf_dialect_result *res) {
+  if (ans->xfer != QF_XFER_OK) {
+    qf_dialect_classify_xfer(ans, res);
+    return;
+  }
+  json_t *j = qf_dialect_util_answer_json(ans);
+  long long code;
+  if (!j || !qf_dialect_util_int(j, "errcode", &code)) {
+    json_decref(j);
+    qf_dialect_util_no_code(ans, who, res);
+    return;
+  }
+  char label[32];
+  snprintf(label, sizeof label, "%s errcode", who);
+  const char *msg = json_string_value(json_object_get(j, "errmsg"));
+  if (code == 0) {
+    qf_dialect_result_set(res, QF_OUTCOME_DELIVERED, "%s", "");
+    json_decref(j);
+    return;
+  }
+  const qf_dialect_retry_code *r = NULL;
+  for (size_t i = 0; i < nretry && !r; i++)
+    r = retry[i].code == code ? &retry[i] : NULL;
+  qf_dialect_util_reason(res, r ? QF_OUTCOME_RETRY : QF_OUTCOME_FAILED, label, code,
+                         msg);
+  if (r)
+    res->retry_after_ms = r->retry_after_ms;
+  json_decref(j);
 }

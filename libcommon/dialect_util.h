@@ -20,6 +20,12 @@
 /* Serialises j (borrowed) as the request body. QF_EINVAL when jansson cannot. */
 int qf_dialect_util_body(const json_t *j, qf_dialect_request *req);
 
+/* The end of every platform's render: j (handed over; NULL means the message
+ * could not be built, refused with why_null) becomes the body, then the common
+ * headers are added. 0 or QF_EINVAL (reason in req->error). */
+int qf_dialect_util_finish(json_t *j, const char *why_null, const qf_dialect_msg *msg,
+                           qf_dialect_request *req);
+
 /* Adds the headers every platform request carries: JSON in UTF-8 and
  * Idempotency-Key: <post>:<group> (platforms ignore it; receivers that
  * dedupe, like the simulator, use it). */
@@ -94,5 +100,19 @@ void qf_dialect_util_by_status(const qf_dialect_answer *ans, const char *who,
  * duplicate. */
 void qf_dialect_util_no_code(const qf_dialect_answer *ans, const char *who,
                              qf_dialect_result *res);
+
+/* A platform code that means "slow down" and how long to wait (0: the
+ * scheduler's backoff). */
+typedef struct qf_dialect_retry_code {
+  long long code;
+  int64_t retry_after_ms;
+} qf_dialect_retry_code;
+
+/* Classifies the answer of a platform that reports in a JSON body field errcode
+ * with errmsg (WeCom, DingTalk): 0 is delivered, a code in retry is a retry after
+ * its delay, any other code failed; reasons read "<who> errcode N: errmsg". */
+void qf_dialect_util_classify_errcode(const qf_dialect_answer *ans, const char *who,
+                                      const qf_dialect_retry_code *retry, size_t nretry,
+                                      qf_dialect_result *res);
 
 #endif

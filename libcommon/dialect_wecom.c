@@ -17,41 +17,20 @@ static int wecom_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   const char *type = qf_dialect_util_is_markdown(msg) ? "markdown" : "text";
   json_t *j = json_pack("{s:s, s:{s:s}}", "msgtype", type, type, "content",
                         msg->text ? msg->text : "");
-  if (!j)
-    return qf_dialect_request_refuse(req, "text is not valid UTF-8");
-  rc = qf_dialect_util_body(j, req);
-  json_decref(j);
-  if (rc != 0)
-    return qf_dialect_request_refuse(req, "cannot encode the message as JSON");
   req->url = msg->url;
-  return qf_dialect_util_headers(msg, req);
+  return qf_dialect_util_finish(j, "text is not valid UTF-8", msg, req);
 }
 
+/* WeCom does not say when its window ends, nor whether it is a calendar minute or
+ * a sliding one; a whole minute is enough for either. */
+static const qf_dialect_retry_code wecom_retry[] = {
+    {WECOM_FREQ_LIMIT, WECOM_FREQ_WAIT_MS},
+    {WECOM_BUSY, 0},
+};
+
 static void wecom_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {
-  if (ans->xfer != QF_XFER_OK) {
-    qf_dialect_classify_xfer(ans, res);
-    return;
-  }
-  json_t *j = qf_dialect_util_answer_json(ans);
-  long long code;
-  if (!j || !qf_dialect_util_int(j, "errcode", &code)) {
-    json_decref(j);
-    qf_dialect_util_no_code(ans, "wecom", res);
-    return;
-  }
-  const char *msg = json_string_value(json_object_get(j, "errmsg"));
-  if (code == 0) {
-    qf_dialect_result_set(res, QF_OUTCOME_DELIVERED, "%s", "");
-  } else if (code == WECOM_FREQ_LIMIT || code == WECOM_BUSY) {
-    qf_dialect_util_reason(res, QF_OUTCOME_RETRY, "wecom errcode", code, msg);
-    /* WeCom does not say when its window ends, nor whether it is a calendar
-     * minute or a sliding one; a whole minute is enough for either. */
-    if (code == WECOM_FREQ_LIMIT)
-      res->retry_after_ms = WECOM_FREQ_WAIT_MS;
-  } else {
-    qf_dialect_util_reason(res, QF_OUTCOME_FAILED, "wecom errcode", code, msg);
-  }
-  json_decref(j);
+  qf_dialect_util_classify_errcode(ans, "wecom", wecom_retry,
+                                   sizeof wecom_retry / sizeof *wecom_retry, res);
 }
 
 const qf_dialect qf_dialect_wecom = {
