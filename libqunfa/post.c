@@ -74,3 +74,19 @@ void qunfa_deliveries_page_free(Qunfa__ListDeliveriesReply *page) {
   if (page)
     protobuf_c_message_free_unpacked(&page->base, NULL);
 }
+
+int qunfa_post_cancel(qunfa_client *c, qunfa_post_id post, qunfa_cancel *out) {
+  Qunfa__PostRef req = QUNFA__POST_REF__INIT;
+  Qunfa__CancelPostReply *r;
+  ProtobufCMessage *reply;
+  int rc;
+
+  req.post_id = post.n;
+  if ((rc = qunfa_client_call(c, "CancelPost", &req.base, &reply)) != 0)
+    return rc;
+  r = (Qunfa__CancelPostReply *)reply;
+  if (out)
+    *out = (qunfa_cancel){r->cancelled, r->leased, r->was_done};
+  protobuf_c_message_free_unpacked(reply, NULL);
+  return 0;
+}

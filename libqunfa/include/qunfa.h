@@ -116,6 +116,19 @@ int qunfa_post_create(qunfa_client *c, const char *audience, const char *text,
  * unknown post. */
 int qunfa_post_status(qunfa_client *c, qunfa_post_id post, qunfa_status *st);
 
+/* What qunfa_post_cancel did. */
+typedef struct qunfa_cancel {
+  uint32_t cancelled; /* deliveries that will not be sent */
+  uint32_t leased;    /* held by dispatchers at the cancel: these may still arrive */
+  int was_done;       /* every delivery was final already: nothing changed */
+} qunfa_cancel;
+
+/* Cancels post: every delivery not yet leased becomes cancelled at once
+ * (durably, before the answer); leased ones are not sent if their dispatcher has
+ * not started them. Cancelling again is harmless. *out (may be NULL) says what
+ * was done. QF_ENOTFOUND for an unknown post. */
+int qunfa_post_cancel(qunfa_client *c, qunfa_post_id post, qunfa_cancel *out);
+
 /* Fetches one page of post's deliveries in the order of its audience, at most
  * limit (0 = QUNFA_PAGE_DEFAULT): after_seq is 0 for the first page, then the
  * previous page's `next_seq`. On 0, *page is handed over (free with

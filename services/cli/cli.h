@@ -62,5 +62,6 @@ int cli_post(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_deliveries(int argc, char **argv);
 int cli_audience(int argc, char **argv);
+int cli_cancel(int argc, char **argv);
 
 #endif

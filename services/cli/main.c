@@ -23,6 +23,7 @@ static const command commands[] = {
     {"status", NULL, cli_status},
     {"deliveries", NULL, cli_deliveries},
     {"audience", NULL, cli_audience},
+    {"cancel", NULL, cli_cancel},
 };
 
 static const char usage_text[] =
@@ -42,6 +43,7 @@ static const char usage_text[] =
     "                                      tag:NAME, with & | ! and parentheses)\n"
     "  status POST                         count a post's deliveries by state\n"
     "  deliveries POST                     list a post's delivery to each group\n"
+    "  cancel POST                         send nothing more of a post\n"
     "  audience EXPR                       count and sample the groups EXPR matches\n"
     "\n"
     "Flags of every command:\n"

@@ -28,12 +28,39 @@ struct batch {
   job job[];
 };
 
+/* Posts the scheduler said were cancelled (Lease replies list those of the last
+ * lease period), newest last: a lease of one is not started. */
+#define CANCELLED_MAX 256
+
 struct jobs {
   jobs_opts o;
   const metrics *m;
   unsigned active, waiting;
   bool draining;
+  uint64_t cancelled[CANCELLED_MAX];
+  size_t ncancelled;
 };
+
+static bool is_cancelled(const jobs *js, uint64_t post) {
+  for (size_t i = js->ncancelled; i-- > 0;)
+    if (js->cancelled[i] == post)
+      return true;
+  return false;
+}
+
+static void note_cancelled(jobs *js, const Qunfa__LeaseReply *reply) {
+  for (size_t i = 0; i < reply->n_cancelled_posts; i++) {
+    uint64_t post = reply->cancelled_posts[i];
+    if (is_cancelled(js, post))
+      continue;
+    if (js->ncancelled == CANCELLED_MAX) {
+      memmove(js->cancelled, js->cancelled + 1,
+              (CANCELLED_MAX - 1) * sizeof js->cancelled[0]);
+      js->ncancelled--;
+    }
+    js->cancelled[js->ncancelled++] = post;
+  }
+}
 
 static void batch_unref(batch *b) {
   if (--b->refs > 0)
@@ -123,7 +150,10 @@ static void on_content(content_waiter *w, int status, const content_view *v) {
   qf_gauge_add(jb->b->js->m->leases_waiting_content, -1);
   switch (status) {
   case 0:
-    job_send(jb, v);
+    if (is_cancelled(jb->b->js, jb->lease->post_id))
+      job_end_with(jb, QF_OUTCOME_RELEASED, "post cancelled");
+    else
+      job_send(jb, v);
     break;
   case QF_ENOTFOUND:
     job_end_with(jb, QF_OUTCOME_FAILED, "content not found in the store");
@@ -158,6 +188,10 @@ static void job_start(job *jb) {
     job_end_with(jb, QF_OUTCOME_RELEASED, "dispatcher draining");
     return;
   }
+  if (is_cancelled(js, l->post_id)) {
+    job_end_with(jb, QF_OUTCOME_RELEASED, "post cancelled");
+    return;
+  }
   jb->dialect = qf_dialect_find(l->group->dialect);
   if (!jb->dialect) {
     job_end_with(jb, QF_OUTCOME_FAILED, "unknown dialect \"%.40s\"", l->group->dialect);
@@ -180,6 +214,7 @@ static void job_start(job *jb) {
 
 void jobs_take(jobs *js, Qunfa__LeaseReply *reply) {
   size_t n = reply->n_leases;
+  note_cancelled(js, reply);
   if (n == 0) {
     protobuf_c_message_free_unpacked(&reply->base, NULL);
     return;

@@ -3,7 +3,9 @@
  * result handed to the reporter. A lease whose deadline is passed or within
  * JOB_DEADLINE_MARGIN_MS is never started: it is released at once, as is every
  * lease not yet sent once draining begins. The leases of one Lease reply live in
- * one allocation together with the reply, freed when the last of them ends. */
+ * one allocation together with the reply, freed when the last of them ends.
+ * A lease of a post that a Lease reply listed as cancelled is not started (nor
+ * sent once its content arrives): it is released with "post cancelled". */
 #ifndef DISPATCHER_JOB_H
 #define DISPATCHER_JOB_H
 #include <stdbool.h>

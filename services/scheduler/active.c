@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "cancel.h"
 #include "commit.h"
 #include "db.h"
 #include "metrics.h"
@@ -96,6 +97,7 @@ void active_check_done(active *a, apost *p) {
 /* ---- loading ---- */
 
 typedef struct load_ctx {
+  sched *s;
   apost *p;
   unsigned budget;
   int64_t now;
@@ -117,7 +119,9 @@ static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
     return 1;
   apost_load(p, seq, rec);
   qunfa__delivery__free_unpacked(rec, NULL);
-  if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING)
+  if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING && p->cancelled)
+    cancel_delivery(c->s, p, seq); /* cancelled while loading, or before a restart */
+  else if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING)
     ready_at(c->rdy, p, seq, p->d[seq].next_attempt_ms);
   return --c->budget == 0 ? 2 : 0;
 }
@@ -126,7 +130,7 @@ static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
  * LMDB could not be read (tried again next turn). */
 static int load_chunk(active *a, apost *p, unsigned budget) {
   uint8_t from[DB_DELIVERY_KEY], to[DB_DELIVERY_KEY];
-  load_ctx c = {p, budget, 0, a->s->rdy};
+  load_ctx c = {a->s, p, budget, 0, a->s->rdy};
   qf_kv_txn *txn = NULL;
   uint32_t before = p->loaded;
   int rc;

@@ -16,6 +16,8 @@ apost *apost_new(const Qunfa__Post *rec) {
   p->due_ms = rec->due_ms;
   p->created_ms = rec->created_ms;
   p->total = rec->total;
+  p->schedule_id = rec->schedule_id;
+  p->cancelled = rec->cancelled;
   p->d = qf_calloc(p->total ? p->total : 1, sizeof(*p->d));
   p->refs = 1;
   return p;
@@ -73,6 +75,8 @@ void apost_load(apost *p, uint32_t seq, const Qunfa__Delivery *rec) {
 
 void apost_set_state(apost *p, uint32_t seq, int state) {
   adlv *d = &p->d[seq];
+  if (p->cancelled && state == QUNFA__DELIVERY_STATE__PENDING)
+    state = QUNFA__DELIVERY_STATE__CANCELLED;
   count(p, d->state, -1);
   count(p, state, 1);
   d->state = (uint8_t)state;
@@ -126,6 +130,8 @@ void apost_write_record(const apost *p, qf_kv_batch *b) {
   rec.created_ms = p->created_ms;
   rec.total = p->total;
   rec.done = p->done;
+  rec.cancelled = p->cancelled;
+  rec.schedule_id = p->schedule_id;
   db_put_post(b, &rec);
 }
 

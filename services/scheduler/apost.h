@@ -35,6 +35,8 @@ typedef struct apost {
   char *audience;
   int64_t due_ms, created_ms;
   uint32_t total, loaded;
+  uint64_t schedule_id; /* the schedule this post is an occurrence of; 0 = none */
+  bool cancelled;       /* CancelPost: no delivery is pending again */
   uint32_t counts[APOST_STATES];
   adlv *d;
   char *arena; /* group ids, NUL-terminated */
@@ -58,7 +60,9 @@ void apost_unref(apost *p);
 /* Loads delivery seq (== p->loaded) from its record. A state never stored
  * (LEASED) becomes PENDING: leases do not survive a restart. */
 void apost_load(apost *p, uint32_t seq, const Qunfa__Delivery *rec);
-/* Moves delivery seq to state, keeping counts and gauges. */
+/* Moves delivery seq to state, keeping counts and gauges. In a cancelled post
+ * PENDING becomes CANCELLED: a retry, an expired or a released lease of it ends
+ * there, and the queues skip what is not pending. */
 void apost_set_state(apost *p, uint32_t seq, int state);
 /* Replaces the last error (copied; NULL clears). */
 void apost_set_error(apost *p, uint32_t seq, const char *err);

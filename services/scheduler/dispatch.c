@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "apost.h"
+#include "cancel.h"
 #include "db.h"
 #include "leases.h"
 #include "metrics.h"
@@ -43,6 +44,8 @@ typedef struct batch {
   Qunfa__Lease **ptrs;
   Qunfa__Group **groups; /* unpacked, freed after the reply */
   size_t n;
+  const uint64_t *cancelled; /* posts cancelled lately (borrowed) */
+  size_t ncancelled;
 } batch;
 
 static bool lease_one(dispatch *d, qf_kv_txn *txn, batch *b, int64_t deadline) {
@@ -90,6 +93,7 @@ static size_t take(dispatch *d, uint32_t max, batch *b) {
   size_t queued = ready_count(d->s->rdy);
   size_t cap = queued < max ? queued : max;
   memset(b, 0, sizeof(*b));
+  b->cancelled = cancel_recent(d->s->cnl, &b->ncancelled);
   if (cap == 0)
     return 0;
   b->leases = qf_malloc(cap * sizeof(*b->leases));
@@ -117,6 +121,8 @@ static void answer(qf_rpc_call *call, batch *b) {
   Qunfa__LeaseReply reply = QUNFA__LEASE_REPLY__INIT;
   reply.n_leases = b->n;
   reply.leases = b->ptrs;
+  reply.cancelled_posts = (uint64_t *)b->cancelled;
+  reply.n_cancelled_posts = b->ncancelled;
   qf_rpc_reply(call, &reply.base);
   batch_free(b);
 }

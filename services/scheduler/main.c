@@ -11,6 +11,7 @@
 
 #include "active.h"
 #include "audiences.h"
+#include "cancel.h"
 #include "commit.h"
 #include "db.h"
 #include "dispatch.h"
@@ -56,7 +57,7 @@ static const qf_rpc_handler_fn client_handlers[] = {
     status_on_post,
     status_on_deliveries,
     audiences_on_preview,
-    NULL, /* CancelPost */
+    cancel_on_post,
     NULL, /* CreateSchedule */
     NULL, /* ListSchedules */
     NULL, /* PauseSchedule */
@@ -126,6 +127,8 @@ static void finish_shutdown(app *a) {
   qf_rpc_client_close(s->store);
   s->store = NULL;
   dispatch_close(s->dsp);
+  cancel_free(s->cnl);
+  s->cnl = NULL;
   timeline_close(s->tl);
   leases_close(s->lss);
   ready_close(s->rdy);
@@ -226,6 +229,7 @@ static void wire(app *a, const opts *o) {
   s->lss = leases_new(s);
   s->tl = timeline_new(s);
   s->ups = groups_new(s);
+  s->cnl = cancel_new(s);
 }
 
 static int watch_signals(app *a) {
