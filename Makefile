@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc)
 DEB_PKGS := cmake make gcc pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 	liblmdb-dev libuv1-dev libcriterion-dev libcurl4-openssl-dev libjansson-dev \
-	libssl-dev jq curl clang-format python3
+	libssl-dev jq curl clang-format python3 tmux chromium
 
 .PHONY: deps build build-asan test test-unit test-asan format format-check demo clean
 

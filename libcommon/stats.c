@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A stats request carries nothing we read; anything larger is not ours. */
 #define STATS_RECV_MAX 4096
@@ -28,6 +29,28 @@ struct qf_gauge {
   _Atomic int64_t v;
   char *name;
 };
+
+struct qf_histogram {
+  char *name;
+  size_t nb;
+  int64_t le[QF_STATS_BUCKETS_MAX];
+  _Atomic uint64_t counts[QF_STATS_BUCKETS_MAX + 1]; /* per bucket, not cumulative */
+  _Atomic int64_t sum;
+};
+
+/* Samples a counter once a second; its rate spans the oldest sample kept. */
+#define RATE_SAMPLES (QF_STATS_RATE_WINDOW_MS / 1000)
+typedef struct rate {
+  char *name;
+  qf_counter *c;
+  uint64_t v[RATE_SAMPLES];
+  int64_t at_ms[RATE_SAMPLES];
+  size_t n, next;
+} rate;
+
+typedef struct info {
+  char *name, *value;
+} info;
 
 /* One request in flight on its own context: receive, render, send, again. */
 typedef struct server_ctx {
@@ -47,6 +70,16 @@ struct qf_stats {
   size_t ncounters, capcounters;
   qf_gauge **gauges;
   size_t ngauges, capgauges;
+  qf_histogram **hists;
+  size_t nhists, caphists;
+  rate *rates;
+  size_t nrates, caprates;
+  info *infos;
+  size_t ninfos, capinfos;
+  /* The rate sampler: started by the first rate, stopped by qf_stats_free. */
+  pthread_t ticker;
+  pthread_cond_t tick;
+  bool ticking, stop_ticking;
   bool serving;
   atomic_bool closing;
   nng_socket sock;
@@ -58,6 +91,7 @@ qf_stats *qf_stats_new(const char *proc) {
   s->proc = qf_strdup(proc ? proc : "qunfa");
   s->start_mono_ms = qf_clock_mono_ms();
   pthread_mutex_init(&s->lock, NULL);
+  pthread_cond_init(&s->tick, NULL);
   return s;
 }
 
@@ -77,10 +111,40 @@ static void serve_stop(qf_stats *s) {
   s->serving = false;
 }
 
+static void ticker_stop(qf_stats *s) {
+  if (!s->ticking)
+    return;
+  pthread_mutex_lock(&s->lock);
+  s->stop_ticking = true;
+  pthread_cond_signal(&s->tick);
+  pthread_mutex_unlock(&s->lock);
+  pthread_join(s->ticker, NULL);
+  s->ticking = false;
+}
+
+static void free_extras(qf_stats *s) {
+  for (size_t i = 0; i < s->nhists; i++) {
+    free(s->hists[i]->name);
+    free(s->hists[i]);
+  }
+  for (size_t i = 0; i < s->nrates; i++)
+    free(s->rates[i].name);
+  for (size_t i = 0; i < s->ninfos; i++) {
+    free(s->infos[i].name);
+    free(s->infos[i].value);
+  }
+  free(s->hists);
+  free(s->rates);
+  free(s->infos);
+}
+
 void qf_stats_free(qf_stats *s) {
   if (!s)
     return;
   serve_stop(s);
+  ticker_stop(s);
+  free_extras(s);
+  pthread_cond_destroy(&s->tick);
   for (size_t i = 0; i < s->ncounters; i++) {
     free(s->counters[i]->name);
     free(s->counters[i]);
@@ -154,6 +218,142 @@ int64_t qf_gauge_get(const qf_gauge *g) {
   return atomic_load_explicit(&((qf_gauge *)g)->v, memory_order_relaxed);
 }
 
+/* Grows *arr (of elements of size sz) to hold one more. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t sz) {
+  if (n < *cap)
+    return arr;
+  *cap = *cap ? 2 * *cap : 8;
+  return qf_realloc(arr, *cap * sz);
+}
+
+qf_histogram *qf_stats_histogram(qf_stats *s, const char *name, const int64_t *bounds,
+                                 size_t nbounds) {
+  qf_histogram *h = NULL;
+  if (nbounds > QF_STATS_BUCKETS_MAX)
+    nbounds = QF_STATS_BUCKETS_MAX;
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->nhists && !h; i++)
+    if (strcmp(s->hists[i]->name, name) == 0)
+      h = s->hists[i];
+  if (!h) {
+    s->hists = grow(s->hists, s->nhists, &s->caphists, sizeof *s->hists);
+    h = qf_calloc(1, sizeof *h);
+    h->name = qf_strdup(name);
+    h->nb = nbounds;
+    memcpy(h->le, bounds, nbounds * sizeof *bounds);
+    s->hists[s->nhists++] = h;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return h;
+}
+
+void qf_histogram_observe(qf_histogram *h, int64_t v) {
+  size_t b = 0;
+  while (b < h->nb && v > h->le[b])
+    b++;
+  atomic_fetch_add_explicit(&h->counts[b], 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&h->sum, v, memory_order_relaxed);
+}
+
+/* Takes one sample of every rate; called with the lock held. */
+static void sample_rates(qf_stats *s, int64_t now_ms) {
+  for (size_t i = 0; i < s->nrates; i++) {
+    rate *r = &s->rates[i];
+    r->v[r->next] = qf_counter_get(r->c);
+    r->at_ms[r->next] = now_ms;
+    r->next = (r->next + 1) % RATE_SAMPLES;
+    if (r->n < RATE_SAMPLES)
+      r->n++;
+  }
+}
+
+static void *ticker_main(void *arg) {
+  qf_stats *s = arg;
+  pthread_mutex_lock(&s->lock);
+  while (!s->stop_ticking) {
+    sample_rates(s, qf_clock_mono_ms());
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    while (!s->stop_ticking && pthread_cond_timedwait(&s->tick, &s->lock, &until) == 0)
+      ; /* woken early by nothing but a stop */
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+void qf_stats_rate(qf_stats *s, const char *name, qf_counter *c) {
+  pthread_mutex_lock(&s->lock);
+  s->rates = grow(s->rates, s->nrates, &s->caprates, sizeof *s->rates);
+  s->rates[s->nrates++] = (rate){.name = qf_strdup(name), .c = c};
+  bool start = !s->ticking;
+  s->ticking = true;
+  pthread_mutex_unlock(&s->lock);
+  if (start && pthread_create(&s->ticker, NULL, ticker_main, s) != 0) {
+    qf_log_error("stats_rate_failed", "call=pthread_create");
+    s->ticking = false;
+  }
+}
+
+void qf_stats_info(qf_stats *s, const char *name, const char *value) {
+  pthread_mutex_lock(&s->lock);
+  info *in = NULL;
+  for (size_t i = 0; i < s->ninfos && !in; i++)
+    if (strcmp(s->infos[i].name, name) == 0)
+      in = &s->infos[i];
+  if (!in) {
+    s->infos = grow(s->infos, s->ninfos, &s->capinfos, sizeof *s->infos);
+    in = &s->infos[s->ninfos++];
+    in->name = qf_strdup(name);
+    in->value = NULL;
+  }
+  free(in->value);
+  in->value = qf_strdup(value ? value : "");
+  pthread_mutex_unlock(&s->lock);
+}
+
+static json_t *histogram_json(const qf_histogram *h) {
+  json_t *le = json_array(), *counts = json_array();
+  uint64_t cum = 0;
+  for (size_t b = 0; b <= h->nb; b++) {
+    cum += atomic_load_explicit(&((qf_histogram *)h)->counts[b], memory_order_relaxed);
+    if (b < h->nb)
+      json_array_append_new(le, json_integer(h->le[b]));
+    json_array_append_new(counts, json_integer((json_int_t)cum));
+  }
+  return json_pack(
+      "{s:o, s:o, s:I, s:I}", "le", le, "counts", counts, "sum",
+      (json_int_t)atomic_load_explicit(&((qf_histogram *)h)->sum, memory_order_relaxed),
+      "count", (json_int_t)cum);
+}
+
+/* The rate of r now: the increase since its oldest sample. */
+static double rate_now(const rate *r, int64_t now_ms) {
+  if (r->n == 0)
+    return 0;
+  size_t oldest = r->n < RATE_SAMPLES ? 0 : r->next;
+  int64_t dt = now_ms - r->at_ms[oldest];
+  if (dt < 100)
+    return 0;
+  return (double)(qf_counter_get(r->c) - r->v[oldest]) * 1000.0 / (double)dt;
+}
+
+/* The histograms, rates and info objects of the document; lock held. */
+static void render_extras(const qf_stats *s, json_t *doc) {
+  json_t *hists = json_object(), *rates = json_object(), *infos = json_object();
+  int64_t now = qf_clock_mono_ms();
+  for (size_t i = 0; i < s->nhists; i++)
+    json_object_set_new(hists, s->hists[i]->name, histogram_json(s->hists[i]));
+  for (size_t i = 0; i < s->nrates; i++)
+    json_object_set_new(rates, s->rates[i].name,
+                        json_real(rate_now(&s->rates[i], now)));
+  for (size_t i = 0; i < s->ninfos; i++)
+    json_object_set_new(infos, s->infos[i].name, json_string(s->infos[i].value));
+  json_object_set_new(doc, "histograms", hists);
+  json_object_set_new(doc, "rates", rates);
+  json_object_set_new(doc, "info", infos);
+}
+
 char *qf_stats_render_json(const qf_stats *cs) {
   /* The lock guards the registry, not the values: rendering is logically const. */
   qf_stats *s = (qf_stats *)cs;
@@ -166,11 +366,14 @@ char *qf_stats_render_json(const qf_stats *cs) {
   for (size_t i = 0; i < s->ngauges; i++)
     json_object_set_new(gauges, s->gauges[i]->name,
                         json_integer((json_int_t)qf_gauge_get(s->gauges[i])));
-  pthread_mutex_unlock(&s->lock);
   json_t *doc =
-      json_pack("{s:s, s:s, s:I, s:o, s:o}", "process", s->proc, "version", QF_VERSION,
+      json_pack("{s:i, s:s, s:s, s:I, s:I, s:o, s:o}", "schema", QF_STATS_SCHEMA,
+                "process", s->proc, "version", QF_VERSION, "pid", (json_int_t)getpid(),
                 "uptime_ms", (json_int_t)(qf_clock_mono_ms() - s->start_mono_ms),
                 "counters", counters, "gauges", gauges);
+  if (doc)
+    render_extras(s, doc);
+  pthread_mutex_unlock(&s->lock);
   if (!doc)
     return qf_strdup("{}"); /* only on out of memory inside jansson */
   char *text = json_dumps(doc, JSON_COMPACT);

@@ -32,6 +32,8 @@ store_api *store_api_new(items *its, qf_stats *stats) {
   a->gets = qf_stats_counter(stats, "gets");
   a->put_items = qf_stats_counter(stats, "put_items");
   a->get_items = qf_stats_counter(stats, "get_items");
+  qf_stats_rate(stats, "gets_per_s", a->gets);
+  qf_stats_rate(stats, "get_items_per_s", a->get_items);
   return a;
 }
 

@@ -168,7 +168,7 @@ static void slot_finish(slot *sl, CURLcode rc) {
     log_xfer_failure(sl, rc);
   qf_dialect_result res;
   sl->dialect->classify(&ans, &res);
-  metrics_send_done(sl->h->m, qf_clock_mono_ms() - sl->start_ms);
+  metrics_send_done(sl->h->m, qf_clock_mono_ms() - sl->start_ms, sl->dialect, &ans);
   http_done_fn done = sl->done;
   void *arg = sl->arg;
   slot_release(sl);

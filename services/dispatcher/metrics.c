@@ -1,20 +1,27 @@
 #include "metrics.h"
 
 #include <stdio.h>
+#include <string.h>
 
-static const int64_t latency_bounds_ms[METRICS_LATENCY_BUCKETS] = {
-    5, 10, 25, 50, 100, 250, 1000, 5000};
+/* Upper bounds (ms) of the send latency histogram, plus +Inf. */
+static const int64_t latency_bounds_ms[] = {5,   10,  25,   50,   100,
+                                            250, 500, 1000, 2500, 5000};
 
-static void init_latency(metrics *m, qf_stats *s) {
-  char name[64];
-  for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
-    snprintf(name, sizeof name, "send_latency_le_%lldms",
-             (long long)latency_bounds_ms[i]);
-    m->send_latency_le[i] = qf_stats_counter(s, name);
+static const char *const dialect_names[METRICS_DIALECTS] = {
+    "generic", "wecom", "feishu", "dingtalk", "telegram", "slack"};
+enum { CLASS_2XX, CLASS_3XX, CLASS_4XX, CLASS_429, CLASS_5XX, CLASS_NETWORK };
+static const char *const class_names[METRICS_CLASSES] = {"2xx", "3xx", "4xx",
+                                                         "429", "5xx", "network"};
+
+static void init_answers(metrics *m, qf_stats *s) {
+  char name[96];
+  for (int d = 0; d < METRICS_DIALECTS; d++) {
+    for (int c = 0; c < METRICS_CLASSES; c++) {
+      snprintf(name, sizeof name, "answers{class=%s,dialect=%s}", class_names[c],
+               dialect_names[d]);
+      m->answers[d][c] = qf_stats_counter(s, name);
+    }
   }
-  m->send_latency_le[METRICS_LATENCY_BUCKETS] =
-      qf_stats_counter(s, "send_latency_le_inf");
-  m->send_latency_ms_sum = qf_stats_counter(s, "send_latency_ms_sum");
 }
 
 void metrics_init(metrics *m, qf_stats *s) {
@@ -40,17 +47,34 @@ void metrics_init(metrics *m, qf_stats *s) {
   m->cache_evictions = qf_stats_counter(s, "cache_evictions");
   m->store_calls = qf_stats_counter(s, "store_calls");
   m->store_errors = qf_stats_counter(s, "store_errors");
-  init_latency(m, s);
+  m->send_latency = qf_stats_histogram(s, "send_latency_ms", latency_bounds_ms,
+                                       sizeof latency_bounds_ms / sizeof(int64_t));
+  qf_stats_rate(s, "sends_per_s", m->sends_total);
+  init_answers(m, s);
 }
 
-void metrics_send_done(const metrics *m, int64_t latency_ms) {
+static int class_of(const qf_dialect_answer *ans) {
+  if (ans->xfer != QF_XFER_OK)
+    return CLASS_NETWORK;
+  if (ans->status == 429)
+    return CLASS_429;
+  if (ans->status >= 500)
+    return CLASS_5XX;
+  if (ans->status >= 400)
+    return CLASS_4XX;
+  return ans->status >= 300 ? CLASS_3XX : CLASS_2XX;
+}
+
+void metrics_send_done(const metrics *m, int64_t latency_ms, const qf_dialect *d,
+                       const qf_dialect_answer *ans) {
   if (latency_ms < 0)
     latency_ms = 0;
   qf_counter_add(m->sends_total, 1);
-  qf_counter_add(m->send_latency_ms_sum, (uint64_t)latency_ms);
-  for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
-    if (latency_ms <= latency_bounds_ms[i])
-      qf_counter_add(m->send_latency_le[i], 1);
+  qf_histogram_observe(m->send_latency, latency_ms);
+  for (int i = 0; i < METRICS_DIALECTS; i++) {
+    if (d && strcmp(d->name, dialect_names[i]) == 0) {
+      qf_counter_add(m->answers[i][class_of(ans)], 1);
+      return;
+    }
   }
-  qf_counter_add(m->send_latency_le[METRICS_LATENCY_BUCKETS], 1);
 }

@@ -1,5 +1,6 @@
 /* The dispatcher's counters and gauges, registered once on the process's stats
- * document (served on --stats). Every module updates the ones it owns. */
+ * document (served on --stats; docs/stats.md). Every module updates the ones it
+ * owns. */
 #ifndef DISPATCHER_METRICS_H
 #define DISPATCHER_METRICS_H
 #include <stdint.h>
@@ -7,8 +8,9 @@
 #include "qf/dialect.h"
 #include "qf/stats.h"
 
-/* Upper bounds (ms) of the send latency histogram; cumulative, plus +Inf. */
-#define METRICS_LATENCY_BUCKETS 8
+/* Dialects and answer classes counted apart (metrics.c names them). */
+#define METRICS_DIALECTS 6
+#define METRICS_CLASSES 6
 
 typedef struct metrics {
   qf_gauge *sends_in_flight;
@@ -23,13 +25,17 @@ typedef struct metrics {
   qf_counter *outcomes[4]; /* by qf_outcome */
   qf_counter *cache_hits, *cache_misses, *cache_joins, *cache_evictions;
   qf_counter *store_calls, *store_errors;
-  qf_counter *send_latency_ms_sum;
-  qf_counter *send_latency_le[METRICS_LATENCY_BUCKETS + 1];
+  qf_histogram *send_latency; /* ms, from the request's start to its answer */
+  /* "answers{class=C,dialect=D}": every answer (or transport failure) by the
+   * dialect that judged it and its class: 2xx 3xx 4xx 429 5xx network. */
+  qf_counter *answers[METRICS_DIALECTS][METRICS_CLASSES];
 } metrics;
 
 /* Registers every name on s; m's handles live as long as s. */
 void metrics_init(metrics *m, qf_stats *s);
-/* Counts one finished send and its latency. */
-void metrics_send_done(const metrics *m, int64_t latency_ms);
+/* Counts one finished send: its latency and its answer (ans borrowed) as
+ * judged by dialect d. */
+void metrics_send_done(const metrics *m, int64_t latency_ms, const qf_dialect *d,
+                       const qf_dialect_answer *ans);
 
 #endif

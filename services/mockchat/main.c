@@ -7,6 +7,7 @@
 
 #include "qf/config.h"
 #include "qf/log.h"
+#include "qf/stats.h"
 
 #include <nng/nng.h>
 #include <signal.h>
@@ -47,7 +48,8 @@ static int watch_signals(app *a, uv_loop_t *loop) {
 }
 
 /* Parses the flags; 0 to go on, otherwise the exit status. */
-static int parse_flags(int argc, char **argv, const char **listen, const char **path) {
+static int parse_flags(int argc, char **argv, const char **listen, const char **path,
+                       const char **stats) {
   const char *level = NULL;
   qf_flag flags[] = {
       {"listen", QF_FLAG_STR, listen, NULL, "http://HOST:PORT to serve on", true, 0, 0},
@@ -55,9 +57,10 @@ static int parse_flags(int argc, char **argv, const char **listen, const char **
        0, 0},
       {"log-level", QF_FLAG_STR, &level, "info", "debug, info, warn or error", false, 0,
        0},
+      {"stats", QF_FLAG_STR, stats, NULL, "stats address (NNG REP, JSON)", false, 0, 0},
   };
   qf_config_spec spec = {
-      "qunfa-mockchat", "--listen http://127.0.0.1:PORT --record FILE",
+      "qunfa-mockchat", "--listen http://127.0.0.1:PORT --record FILE [--stats URL]",
       "Simulates chat platforms' webhooks: POST /hook/<group> in the generic "
       "dialect; each accepted message is appended to FILE as one JSON line. A "
       "group url's query scripts answers: ?answers=500,500, ?always=404, "
@@ -80,8 +83,8 @@ static int parse_flags(int argc, char **argv, const char **listen, const char **
 
 int main(int argc, char **argv) {
   qf_log_init("mockchat");
-  const char *listen = NULL, *path = NULL;
-  int status = parse_flags(argc, argv, &listen, &path);
+  const char *listen = NULL, *path = NULL, *stats_url = NULL;
+  int status = parse_flags(argc, argv, &listen, &path, &stats_url);
   if (status >= 0)
     return status;
   status = 1;
@@ -90,6 +93,9 @@ int main(int argc, char **argv) {
   uv_loop_init(&loop);
   record *rec = NULL;
   tally *t = tally_new();
+  qf_stats *stats = qf_stats_new("mockchat");
+  if (stats_url && qf_stats_serve(stats, stats_url) != 0)
+    goto out; /* logged */
   if (record_open(&rec, path) != 0)
     goto out;
   if (hook_server_start(&a.hooks, listen, rec, t) != 0)
@@ -109,6 +115,7 @@ out:
   hook_server_free(a.hooks);
   record_free(rec);
   tally_free(t);
+  qf_stats_free(stats);
   close_signal(&a.sigterm);
   close_signal(&a.sigint);
   uv_run(&loop, UV_RUN_DEFAULT);
