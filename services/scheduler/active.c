@@ -5,8 +5,10 @@
 #include "cancel.h"
 #include "commit.h"
 #include "db.h"
+#include "expiry.h"
 #include "metrics.h"
 #include "qf/alloc.h"
+#include "qf/clock.h"
 #include "qf/err.h"
 #include "qf/log.h"
 #include "ready.h"
@@ -97,11 +99,10 @@ void active_check_done(active *a, apost *p) {
 /* ---- loading ---- */
 
 typedef struct load_ctx {
-  sched *s;
   apost *p;
   unsigned budget;
   int64_t now;
-  ready *rdy;
+  sched *s;
 } load_ctx;
 
 static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
@@ -121,8 +122,9 @@ static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
   qunfa__delivery__free_unpacked(rec, NULL);
   if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING && p->cancelled)
     cancel_delivery(c->s, p, seq); /* cancelled while loading, or before a restart */
-  else if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING)
-    ready_at(c->rdy, p, seq, p->d[seq].next_attempt_ms);
+  else if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING &&
+           !expiry_check(c->s, p, seq, c->now))
+    ready_at(c->s->rdy, p, seq, p->d[seq].next_attempt_ms);
   return --c->budget == 0 ? 2 : 0;
 }
 
@@ -130,7 +132,7 @@ static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
  * LMDB could not be read (tried again next turn). */
 static int load_chunk(active *a, apost *p, unsigned budget) {
   uint8_t from[DB_DELIVERY_KEY], to[DB_DELIVERY_KEY];
-  load_ctx c = {a->s, p, budget, 0, a->s->rdy};
+  load_ctx c = {p, budget, qf_clock_now_ms(), a->s};
   qf_kv_txn *txn = NULL;
   uint32_t before = p->loaded;
   int rc;
@@ -189,6 +191,8 @@ void active_start(active *a, const Qunfa__Post *rec) {
     a->loading = p;
   a->loading_tail = p;
   uv_idle_start(&a->loader, on_load);
+  if (p->expires_ms > 0)
+    expiry_add(a->s->exp, p);
   qf_log_info("post_active", "post=%llu total=%u", (unsigned long long)p->id, p->total);
 }
 

@@ -7,6 +7,19 @@
 #include "metrics.h"
 #include "qf/alloc.h"
 
+uint8_t apost_rank_of(int priority) {
+  switch (priority) {
+  case QUNFA__PRIORITY__PRIORITY_URGENT:
+    return RANK_URGENT;
+  case QUNFA__PRIORITY__PRIORITY_LIVE:
+    return RANK_LIVE;
+  case QUNFA__PRIORITY__PRIORITY_BULK:
+    return RANK_BULK;
+  default:
+    return RANK_NORMAL;
+  }
+}
+
 apost *apost_new(const Qunfa__Post *rec) {
   apost *p = qf_calloc(1, sizeof(*p));
   p->id = rec->id;
@@ -18,6 +31,10 @@ apost *apost_new(const Qunfa__Post *rec) {
   p->total = rec->total;
   p->schedule_id = rec->schedule_id;
   p->cancelled = rec->cancelled;
+  p->priority = (uint8_t)rec->priority;
+  p->rank = apost_rank_of(rec->priority);
+  p->ignore_quiet = rec->ignore_quiet;
+  p->expires_ms = rec->expires_ms;
   p->d = qf_calloc(p->total ? p->total : 1, sizeof(*p->d));
   p->refs = 1;
   return p;
@@ -132,6 +149,9 @@ void apost_write_record(const apost *p, qf_kv_batch *b) {
   rec.done = p->done;
   rec.cancelled = p->cancelled;
   rec.schedule_id = p->schedule_id;
+  rec.priority = (Qunfa__Priority)p->priority;
+  rec.expires_ms = p->expires_ms;
+  rec.ignore_quiet = p->ignore_quiet;
   db_put_post(b, &rec);
 }
 

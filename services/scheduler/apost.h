@@ -16,12 +16,20 @@
 
 #define APOST_STATES 6
 
-enum adlv_where { WHERE_NONE, WHERE_READY, WHERE_RETRY };
+/* Where a pending delivery waits: queued to be leased, for a retry (or the end
+ * of quiet hours), or parked behind a rate-limit key. */
+enum adlv_where { WHERE_NONE, WHERE_READY, WHERE_RETRY, WHERE_PARKED };
+
+/* Priority classes by rank: a lower rank is always leased first. */
+enum apost_rank { RANK_URGENT, RANK_LIVE, RANK_NORMAL, RANK_BULK, RANKS };
+
+#define ADLV_COUNTED 1 /* counted against its group's daily cap */
 
 typedef struct adlv {
   uint32_t gid;  /* offset of the group id in the post's arena */
   uint8_t state; /* Qunfa__DeliveryState */
-  uint8_t where; /* adlv_where: queued to be leased, or waiting for a retry */
+  uint8_t where; /* adlv_where */
+  uint8_t flags; /* ADLV_* */
   uint32_t attempts;
   uint64_t lease_id; /* the current lease while LEASED */
   int64_t next_attempt_ms;
@@ -37,6 +45,10 @@ typedef struct apost {
   uint32_t total, loaded;
   uint64_t schedule_id; /* the schedule this post is an occurrence of; 0 = none */
   bool cancelled;       /* CancelPost: no delivery is pending again */
+  uint8_t priority;   /* Qunfa__Priority, as stored */
+  uint8_t rank;       /* apost_rank */
+  bool ignore_quiet;  /* urgent and live posts only */
+  int64_t expires_ms; /* 0 = never */
   uint32_t counts[APOST_STATES];
   adlv *d;
   char *arena; /* group ids, NUL-terminated */
@@ -44,12 +56,15 @@ typedef struct apost {
   /* Ready queue: seqs waiting for a lease, FIFO ring; owned by ready.c. */
   uint32_t *rq;
   uint32_t rq_head, rq_len, rq_cap;
-  struct apost *rnext, *rprev; /* ring of posts with ready deliveries */
+  struct apost *rnext, *rprev; /* ring of posts of its rank with ready deliveries */
   struct apost *hnext;         /* active table chain */
   struct apost *lnext;         /* posts still loading */
   unsigned refs;
   bool done;
 } apost;
+
+/* The rank of a wire priority. */
+uint8_t apost_rank_of(int priority);
 
 /* A post from its record, with one reference. */
 apost *apost_new(const Qunfa__Post *rec);

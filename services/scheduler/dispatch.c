@@ -6,6 +6,7 @@
 #include "apost.h"
 #include "cancel.h"
 #include "db.h"
+#include "horizon.h"
 #include "leases.h"
 #include "metrics.h"
 #include "outcome.h"
@@ -19,6 +20,9 @@
 #define LEASE_MAX 4096        /* leases per call, whatever the credit */
 #define WAIT_MAX_MS 60000     /* longest long poll */
 #define DEADLINE_MARGIN_MS 50 /* answer this long before the caller gives up */
+/* Deliveries judged per call beyond those leased (parked, deferred, ended):
+ * bounds one loop turn; the rest is judged on the next. */
+#define JUDGE_BUDGET 4096
 
 typedef struct parked {
   uv_timer_t timer;
@@ -43,20 +47,26 @@ typedef struct batch {
   Qunfa__Lease *leases;
   Qunfa__Lease **ptrs;
   Qunfa__Group **groups; /* unpacked, freed after the reply */
-  size_t n;
+  size_t n, cap;
   const uint64_t *cancelled; /* posts cancelled lately (borrowed) */
   size_t ncancelled;
 } batch;
 
-static bool lease_one(dispatch *d, qf_kv_txn *txn, batch *b, int64_t deadline) {
+static bool lease_one(dispatch *d, qf_kv_txn *txn, batch *b, int64_t deadline,
+                      unsigned *budget) {
   sched *s = d->s;
   apost *p;
   uint32_t seq;
   Qunfa__Group *g = NULL;
   Qunfa__Lease *l;
   adlv *dl;
-  if (!ready_pop(s->rdy, &p, &seq))
+  int64_t send_by = deadline;
+  if (!ready_pop(s->rdy, txn, &p, &seq, budget))
     return false;
+  /* No send may start once the post expired: the dispatcher gives such a lease
+   * back, and the delivery then ends expired. */
+  if (p->expires_ms > 0 && p->expires_ms < send_by)
+    send_by = p->expires_ms;
   if (txn == NULL || db_get_group(txn, apost_group(p, seq), &g) != 0) {
     /* Groups are never deleted: a missing one is damage, not a reason to stall. */
     qf_log_error("lease_group_missing", "post=%llu seq=%u", (unsigned long long)p->id,
@@ -78,7 +88,7 @@ static bool lease_one(dispatch *d, qf_kv_txn *txn, batch *b, int64_t deadline) {
   l->content_id.data = p->content_id;
   l->content_id.len = sizeof p->content_id;
   l->group = g;
-  l->deadline_ms = deadline;
+  l->deadline_ms = send_by;
   b->groups[b->n] = g;
   b->ptrs[b->n] = l;
   b->n++;
@@ -86,24 +96,40 @@ static bool lease_one(dispatch *d, qf_kv_txn *txn, batch *b, int64_t deadline) {
   return true;
 }
 
+static void batch_grow(batch *b, size_t cap) {
+  Qunfa__Lease *old = b->leases;
+  b->leases = qf_realloc(b->leases, cap * sizeof(*b->leases));
+  b->ptrs = qf_realloc(b->ptrs, cap * sizeof(*b->ptrs));
+  b->groups = qf_realloc(b->groups, cap * sizeof(*b->groups));
+  if (b->leases != old)
+    for (size_t i = 0; i < b->n; i++)
+      b->ptrs[i] = &b->leases[i];
+  b->cap = cap;
+}
+
 /* Leases up to max ready deliveries into b. Returns how many. */
 static size_t take(dispatch *d, uint32_t max, batch *b) {
   qf_kv_txn *txn = NULL;
   int64_t deadline = qf_clock_now_ms() + d->s->lease_ms;
-  size_t queued = ready_count(d->s->rdy);
-  size_t cap = queued < max ? queued : max;
+  unsigned budget = JUDGE_BUDGET + max;
   memset(b, 0, sizeof(*b));
   b->cancelled = cancel_recent(d->s->cnl, &b->ncancelled);
-  if (cap == 0)
+  if (max == 0 || ready_count(d->s->rdy) == 0)
     return 0;
-  b->leases = qf_malloc(cap * sizeof(*b->leases));
-  b->ptrs = qf_malloc(cap * sizeof(*b->ptrs));
-  b->groups = qf_malloc(cap * sizeof(*b->groups));
+  if (!horizon_allows(d->s->hz, deadline))
+    return 0; /* the horizon is being committed: the kick comes with it */
   if (qf_kv_read_begin(d->s->kv, &txn) != 0)
     return 0; /* logged by kv; the deliveries stay ready */
-  while (b->n < cap && lease_one(d, txn, b, deadline))
-    ;
+  for (;;) {
+    if (b->n == b->cap)
+      batch_grow(b, b->cap ? (b->cap * 2 < max ? b->cap * 2 : max)
+                           : (max < 64 ? max : 64));
+    if (b->n >= max || !lease_one(d, txn, b, deadline, &budget))
+      break;
+  }
   qf_kv_read_end(txn);
+  if (budget == 0)
+    dispatch_wake(d); /* more to judge: next loop turn */
   qf_counter_add(mx.leases_issued, b->n);
   return b->n;
 }

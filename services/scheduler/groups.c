@@ -128,6 +128,7 @@ static void on_upserted(int status, void *arg) {
   if (status == 0) {
     Qunfa__UpsertGroupsReply reply = QUNFA__UPSERT_GROUPS_REPLY__INIT;
     reply.count = (uint32_t)q->req->n_groups;
+    u->s->groups_gen++; /* the limiter reads changed groups again */
     qf_counter_add(mx.groups_upserted, reply.count);
     qf_rpc_reply(q->call, &reply.base);
   } else {

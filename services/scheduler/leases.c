@@ -74,6 +74,18 @@ void leases_add(leases *l, apost *p, uint32_t seq, uint64_t lease_id,
   arm(l);
 }
 
+int64_t leases_latest(const leases *l) {
+  int64_t latest = 0;
+  for (size_t i = 0; i < l->len; i++) {
+    const entry *e = &l->q[(l->head + i) % l->cap];
+    const adlv *d = &e->p->d[e->seq];
+    if (d->state == QUNFA__DELIVERY_STATE__LEASED && d->lease_id == e->lease_id &&
+        e->deadline_ms > latest)
+      latest = e->deadline_ms;
+  }
+  return latest;
+}
+
 leases *leases_new(sched *s) {
   leases *l = qf_calloc(1, sizeof(*l));
   l->s = s;

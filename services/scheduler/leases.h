@@ -17,4 +17,7 @@ void leases_close(leases *l);
 void leases_add(leases *l, apost *p, uint32_t seq, uint64_t lease_id,
                 int64_t deadline_ms);
 
+/* The latest deadline among leases still out, or 0 when none is. */
+int64_t leases_latest(const leases *l);
+
 #endif

@@ -15,9 +15,13 @@
 #include "commit.h"
 #include "db.h"
 #include "dispatch.h"
+#include "expiry.h"
 #include "groups.h"
+#include "horizon.h"
 #include "leases.h"
+#include "limiter.h"
 #include "metrics.h"
+#include "outcome.h"
 #include "posts.h"
 #include "qf/config.h"
 #include "qf/err.h"
@@ -37,6 +41,9 @@
 typedef struct opts {
   const char *listen, *work, *store, *data, *stats, *log_level;
   int64_t lease_ms, max_attempts;
+  const char *global_rate;
+  int64_t limit_margin_ms;
+  qf_rate global;
 } opts;
 
 typedef struct app {
@@ -83,6 +90,13 @@ static int parse_flags(int argc, char **argv, opts *o) {
        86400000},
       {"max-attempts", QF_FLAG_INT, &o->max_attempts, "10",
        "attempts before a delivery fails", false, 1, 1000},
+      {"global-rate", QF_FLAG_STR, &o->global_rate, "",
+       "at most this many leases in all, N/s, N/min or N/h (default: no limit)", false,
+       0, 0},
+      {"limit-margin-ms", QF_FLAG_INT, &o->limit_margin_ms, "50",
+       "platform limits N per W are kept as N per (W + this): the lease-to-receiver "
+       "delay it absorbs",
+       false, 0, 60000},
       {"log-level", QF_FLAG_STR, &o->log_level, "info", "debug, info, warn or error",
        false, 0, 0},
   };
@@ -106,6 +120,13 @@ static int parse_flags(int argc, char **argv, opts *o) {
     return 2;
   }
   qf_log_set_level(lv);
+  if (o->global_rate[0] != '\0' && qf_rate_parse(o->global_rate, &o->global) != 0) {
+    fprintf(stderr,
+            "qunfa-scheduler: --global-rate: \"%s\" is not N/s, N/min or N/h. Try "
+            "'qunfa-scheduler --help'.\n",
+            o->global_rate);
+    return 2;
+  }
   return -1;
 }
 
@@ -119,6 +140,11 @@ static void close_handle(uv_handle_t *h) {
 /* Everything is answered and committed: stop serving and close every handle. */
 static void finish_shutdown(app *a) {
   sched *s = &a->s;
+  if (s->lss != NULL) {
+    /* Leases still out may be sent until their deadline. */
+    int64_t now = qf_clock_now_ms(), latest = leases_latest(s->lss);
+    horizon_stop(s->hz, latest > now ? latest : now);
+  }
   commit_flush(s->work);
   commit_flush(s->client);
   qf_rpc_server_stop(a->client_srv);
@@ -132,6 +158,10 @@ static void finish_shutdown(app *a) {
   timeline_close(s->tl);
   leases_close(s->lss);
   ready_close(s->rdy);
+  expiry_close(s->exp);
+  horizon_close(s->hz);
+  s->exp = NULL;
+  s->hz = NULL;
   active_close(s->act);
   commit_close(s->work);
   commit_close(s->client);
@@ -217,6 +247,25 @@ static int start_stats(app *a, const opts *o) {
   return rc;
 }
 
+/* The limiter, with every key counted as used at the earlier run's horizon. */
+static limits *new_limits(sched *s, const opts *o) {
+  limits_opts lo = {.global = o->global,
+                    .margin_ms = o->limit_margin_ms,
+                    .kv = s->kv,
+                    .work = s->work,
+                    .groups_gen = &s->groups_gen};
+  int rc = horizon_load(s->kv, &lo.restore_at_ms);
+  if (rc != 0) {
+    /* Unknown: as after a crash of a run with the same lease time. */
+    qf_log_warn("horizon_unreadable", "err=%s", qf_errname(rc));
+    lo.restore_at_ms = qf_clock_now_ms() + o->lease_ms + HORIZON_SLACK_MS;
+  }
+  if (lo.restore_at_ms > qf_clock_now_ms())
+    qf_log_info("limits_restored", "wait_ms=%lld",
+                (long long)(lo.restore_at_ms - qf_clock_now_ms()));
+  return limits_new(&lo);
+}
+
 static void wire(app *a, const opts *o) {
   sched *s = &a->s;
   s->lease_ms = o->lease_ms;
@@ -225,7 +274,10 @@ static void wire(app *a, const opts *o) {
   s->client = commit_new(s->loop, s->kv, "client", false);
   s->act = active_new(s);
   s->dsp = dispatch_new(s);
-  s->rdy = ready_new(s->loop, dispatch_wake, s->dsp);
+  s->rdy = ready_new(s->loop, new_limits(s, o),
+                     &(ready_hooks){dispatch_wake, s->dsp, outcome_on_judged, s});
+  s->exp = expiry_new(s);
+  s->hz = horizon_new(s);
   s->lss = leases_new(s);
   s->tl = timeline_new(s);
   s->ups = groups_new(s);

@@ -23,4 +23,9 @@ void metrics_init(qf_stats *st) {
   mx.results_stale = qf_stats_counter(st, "results_stale");
   mx.commits = qf_stats_counter(st, "commits");
   mx.commit_errors = qf_stats_counter(st, "commit_errors");
+  mx.parked_depth = qf_stats_gauge(st, "parked_depth");
+  mx.keys_waiting = qf_stats_gauge(st, "keys_waiting");
+  mx.parks = qf_stats_counter(st, "parks");
+  mx.quiet_deferred = qf_stats_counter(st, "quiet_deferred");
+  mx.guard_ends = qf_stats_counter(st, "guard_ends");
 }

@@ -15,6 +15,8 @@ typedef struct metrics {
   qf_gauge *ready_depth;
   qf_gauge *retry_depth;
   qf_gauge *lease_calls_parked;
+  qf_gauge *parked_depth; /* deliveries parked behind a rate-limit key */
+  qf_gauge *keys_waiting; /* keys waiting to conform again */
   qf_counter *posts_created;
   qf_counter *groups_upserted;
   qf_counter *leases_issued;
@@ -23,6 +25,9 @@ typedef struct metrics {
   qf_counter *results_stale;
   qf_counter *commits;
   qf_counter *commit_errors;
+  qf_counter *parks;          /* deliveries parked (a key did not conform) */
+  qf_counter *quiet_deferred; /* deliveries deferred to the end of quiet hours */
+  qf_counter *guard_ends;     /* deliveries expired or capped at lease time */
 } metrics;
 
 extern metrics mx;

@@ -5,6 +5,8 @@
 
 #include "active.h"
 #include "commit.h"
+#include "limiter.h"
+#include "metrics.h"
 #include "qf/clock.h"
 #include "ready.h"
 
@@ -41,10 +43,23 @@ static void finish(sched *s, apost *p, uint32_t seq) {
     active_check_done(s->act, p);
 }
 
+/* A platform that asked to slow down is about the robot, not the message: the
+ * group's other deliveries wait as long (its key is held). */
+static void hold_group(sched *s, apost *p, uint32_t seq, int64_t delay_ms) {
+  ginfo *g = limits_group(ready_limits(s->rdy), NULL, apost_group(p, seq));
+  if (g != NULL)
+    limits_hold(&g->key, qf_clock_mono_us() + delay_ms * 1000);
+}
+
 static void retry_or_fail(sched *s, apost *p, uint32_t seq, const char *err,
                           int64_t retry_after_ms) {
   adlv *d = &p->d[seq];
-  int64_t delay;
+  int64_t delay, now = qf_clock_now_ms();
+  if (p->expires_ms > 0 && now >= p->expires_ms) {
+    apost_set_error(p, seq, "expired before it was sent");
+    apost_set_state(p, seq, QUNFA__DELIVERY_STATE__EXPIRED);
+    return;
+  }
   if (d->attempts >= s->max_attempts) {
     char why[512];
     snprintf(why, sizeof why, "attempts exhausted: %s", err);
@@ -54,11 +69,13 @@ static void retry_or_fail(sched *s, apost *p, uint32_t seq, const char *err,
   }
   apost_set_error(p, seq, err);
   apost_set_state(p, seq, QUNFA__DELIVERY_STATE__PENDING);
-  if (retry_after_ms > 0)
+  if (retry_after_ms > 0) {
     delay = retry_after_ms > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : retry_after_ms;
-  else
+    hold_group(s, p, seq, delay);
+  } else {
     delay = outcome_backoff_ms(d->attempts);
-  ready_at(s->rdy, p, seq, qf_clock_now_ms() + delay);
+  }
+  ready_at(s->rdy, p, seq, now + delay);
 }
 
 void outcome_apply(sched *s, apost *p, uint32_t seq, const Qunfa__Result *r) {
@@ -95,6 +112,18 @@ void outcome_expire(sched *s, apost *p, uint32_t seq) {
   p->d[seq].attempts++;
   retry_or_fail(s, p, seq, "lease expired", 0);
   finish(s, p, seq);
+}
+
+void outcome_end(sched *s, apost *p, uint32_t seq, int state, const char *reason) {
+  qf_counter_add(mx.guard_ends, state != QUNFA__DELIVERY_STATE__FAILED);
+  apost_set_error(p, seq, reason);
+  apost_set_state(p, seq, state);
+  finish(s, p, seq);
+}
+
+void outcome_on_judged(void *arg, apost *p, uint32_t seq, int state,
+                       const char *reason) {
+  outcome_end(arg, p, seq, state, reason);
 }
 
 void outcome_fail(sched *s, apost *p, uint32_t seq, const char *reason) {

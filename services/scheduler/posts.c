@@ -159,6 +159,32 @@ static int put_content(creating *c, const char *text) {
   return rc;
 }
 
+/* Priority, expiry and ignore-quiet (docs/scheduler.md, "Guards"). */
+static bool check_guards(qf_rpc_call *call, const Qunfa__CreatePostRequest *req) {
+  int64_t now = qf_clock_now_ms();
+  Qunfa__Priority pr = req->priority;
+  if (pr != QUNFA__PRIORITY__PRIORITY_NORMAL &&
+      pr != QUNFA__PRIORITY__PRIORITY_URGENT && pr != QUNFA__PRIORITY__PRIORITY_LIVE &&
+      pr != QUNFA__PRIORITY__PRIORITY_BULK) {
+    qf_rpc_reply_error(call, QF_EINVAL, "priority: %d is not a known class", (int)pr);
+    return false;
+  }
+  if (req->expires_ms != 0 &&
+      (req->expires_ms <= now || req->expires_ms <= req->at_ms)) {
+    qf_rpc_reply_error(call, QF_EINVAL,
+                       "expires: %lld is not after both now and the post's time",
+                       (long long)req->expires_ms);
+    return false;
+  }
+  if (req->ignore_quiet && pr != QUNFA__PRIORITY__PRIORITY_URGENT &&
+      pr != QUNFA__PRIORITY__PRIORITY_LIVE) {
+    qf_rpc_reply_error(call, QF_EINVAL,
+                       "ignore_quiet: only urgent and live posts may pass quiet hours");
+    return false;
+  }
+  return true;
+}
+
 static bool check_request(qf_rpc_call *call, const Qunfa__CreatePostRequest *req) {
   size_t n = req->text ? strlen(req->text) : 0;
   if (n == 0) {
@@ -174,7 +200,7 @@ static bool check_request(qf_rpc_call *call, const Qunfa__CreatePostRequest *req
                        (long long)req->at_ms);
     return false;
   }
-  return true;
+  return check_guards(call, req);
 }
 
 void posts_on_create(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
@@ -194,6 +220,9 @@ void posts_on_create(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) 
   c->call = call;
   qunfa__post__init(&c->rec);
   c->rec.due_ms = req->at_ms > 0 ? req->at_ms : qf_clock_now_ms();
+  c->rec.priority = req->priority;
+  c->rec.expires_ms = req->expires_ms;
+  c->rec.ignore_quiet = req->ignore_quiet;
   if ((rc = expand(c, req->audience, why, sizeof why)) != 0) {
     qf_rpc_reply_error(call, rc, "%s", why);
     creating_free(c);

@@ -27,6 +27,8 @@ typedef struct timeline timeline;
 typedef struct upserts upserts;
 typedef struct cancels cancels;
 typedef struct schedules schedules;
+typedef struct horizon horizon;
+typedef struct expiry expiry;
 
 typedef struct sched {
   uv_loop_t *loop;
@@ -41,11 +43,14 @@ typedef struct sched {
   upserts *ups;
   cancels *cnl;
   schedules *sch;
+  horizon *hz;          /* the lease horizon (rate limits across restarts) */
+  expiry *exp;          /* posts that expire */
   qf_rpc_client *store; /* the content store; NULL once closed */
   int64_t lease_ms;
   uint32_t max_attempts;
   int64_t catch_up_ms; /* a missed occurrence younger than this fires once */
   uint64_t next_post_id;
+  uint64_t groups_gen;  /* bumped by every group upsert (cached groups re-read) */
   unsigned store_calls; /* Store.Put calls in flight */
   bool stopping;        /* no new work is accepted */
 } sched;

@@ -1,0 +1,120 @@
+/* Rate-limit keys in tiers, and what the scheduler knows of each group to judge
+ * a delivery: its limits, its account, its time zone, quiet hours and daily cap.
+ *
+ * A key is one GCRA state per limit in force (qf/gcra.h; a platform may publish
+ * two, e.g. 5/s and 100/min) plus a hold (a platform's Retry-After). The tiers
+ * of a delivery are its group's key, its account's key (when the group names an
+ * account), its dialect's key and the global key. A delivery may be leased only
+ * when every one of them conforms; limits_take takes a cell of each at once or
+ * none (qf_gcra_take_all).
+ *
+ * Limits counted at the receiver: platform limits "N per W" (group, account,
+ * dialect) are enforced as N per (W + margin), so a message that reaches the
+ * receiver up to margin later than the lease instant still keeps every window of
+ * W below N. The global limit is the operator's own and gets no margin.
+ *
+ * Restarts: no state of a cell is saved. Every key counts as used at the
+ * restore point given at start-up (qf_gcra_restore): a wall-clock instant by
+ * which every lease of the earlier run has been sent or given up
+ * (docs/scheduler.md, "Rate limits").
+ *
+ * Groups are read from LMDB the first time they are needed and kept; a group
+ * upsert bumps *groups_gen, after which each group is read again on its next
+ * use (a changed limit restores its cells as the gcra header says).
+ *
+ * Everything runs on the loop thread. Keys live as long as the limits. */
+#ifndef SCHED_LIMITER_H
+#define SCHED_LIMITER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "commit.h"
+#include "model.pb-c.h"
+#include "qf/gcra.h"
+#include "qf/group.h"
+#include "qf/kv.h"
+#include "qf/tz.h"
+
+#define LIMITS_CELLS 2
+#define LIMITS_CHAIN 3 /* group, account, dialect; global apart */
+
+enum limits_tier { TIER_GROUP, TIER_ACCOUNT, TIER_DIALECT, TIER_GLOBAL };
+
+typedef struct parkq parkq; /* ready.c: deliveries waiting for a key */
+
+typedef struct lkey {
+  qf_gcra_cell cell[LIMITS_CELLS];
+  qf_gcra_limit limit[LIMITS_CELLS];
+  uint8_t n;                  /* limits in force; 0 = none */
+  uint8_t tier;               /* enum limits_tier */
+  uint8_t state;              /* ready.c's: idle, waiting (in its heap) or due */
+  uint8_t due_rank;           /* ready.c's: the due list it is on */
+  int64_t hold_us;            /* nothing conforms before this (Retry-After); 0 = none */
+  parkq *pq;                  /* ready.c's; NULL = nothing parked */
+  struct lkey *dnext, *dprev; /* ready.c's due list */
+  const char *name;           /* for logs: a group id, "dialect/account", ... */
+} lkey;
+
+/* A group as the limiter sees it. */
+typedef struct ginfo {
+  lkey key;
+  lkey *up[LIMITS_CHAIN - 1]; /* account, dialect keys; NULL when none */
+  const qf_tz *tz;            /* NULL = UTC */
+  qf_quiet quiet;
+  bool has_quiet;
+  uint32_t daily_cap; /* 0 = none */
+  int64_t cap_day;    /* local day cap_count is about */
+  uint32_t cap_count;
+  uint64_t gen; /* *groups_gen when last read */
+  struct ginfo *hnext;
+  char id[];
+} ginfo;
+
+typedef struct limits limits;
+
+typedef struct limits_opts {
+  qf_rate global;             /* count 0 = no global limit */
+  int64_t margin_ms;          /* added to the period of platform limits */
+  int64_t restore_at_ms;      /* wall ms every key counts as used at; 0 = none */
+  qf_kv *kv;                  /* groups and daily counts are read here; NULL: none */
+  commit *work;               /* daily counts are written here; NULL: not kept */
+  const uint64_t *groups_gen; /* NULL: groups never change */
+} limits_opts;
+
+limits *limits_new(const limits_opts *o);
+/* NULL is a no-op. Parked queues must be empty (ready.c drains them first). */
+void limits_free(limits *l);
+
+/* The group with this id: from memory, or read through txn (borrowed; NULL
+ * reads nothing) when unknown or changed since. NULL when it is not found. */
+ginfo *limits_group(limits *l, qf_kv_txn *txn, const char *id);
+/* Creates or updates the group of rec (borrowed) and returns it. The record
+ * must be valid (qf_group_validate). */
+ginfo *limits_group_set(limits *l, const Qunfa__Group *rec);
+
+lkey *limits_global(limits *l);
+/* The keys of g that may block, lowest tier first: the group's, then its
+ * account's and dialect's when they exist. Returns how many (1..3). */
+size_t limits_chain(ginfo *g, lkey *out[LIMITS_CHAIN]);
+
+/* 0 when k conforms at now_us, else the earliest instant it might. */
+int64_t limits_peek(const lkey *k, int64_t now_us);
+/* Takes one cell of every key of g and of the global key at now_us, or none.
+ * Returns 0 when taken; otherwise the earliest instant the blocking key might
+ * conform, and *blocker is the lowest-tier key that does not conform now. */
+int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker);
+/* Nothing of k conforms before until_us (a platform asked to slow down). */
+void limits_hold(lkey *k, int64_t until_us);
+
+/* Daily cap, counted per local day of the group's zone at now_ms: whether the
+ * cap is reached, and counting one more post (written to the work stream). */
+bool limits_cap_reached(limits *l, ginfo *g, int64_t now_ms);
+void limits_cap_count(limits *l, ginfo *g, int64_t now_ms);
+
+/* The limit "count per period_ms" as the receiver must see it, with the
+ * margin added: exposed for tests. */
+void limits_platform(const limits *l, qf_gcra_limit *out, uint32_t count,
+                     int64_t period_ms);
+
+#endif
