@@ -5,11 +5,34 @@
 
 int qunfa_post_create(qunfa_client *c, const char *audience, const char *text,
                       int64_t at_ms, qunfa_post_id *id, uint32_t *total) {
+  qunfa_post_opts o = {.at_ms = at_ms};
+  return qunfa_post_create_with(c, audience, text, &o, id, total);
+}
+
+int qunfa_priority_parse(const char *s, qunfa_priority *out) {
+  static const char *const names[] = {"normal", "urgent", "live", "bulk"};
+  for (int i = 0; s && i < 4; i++) {
+    if (strcmp(s, names[i]) == 0) {
+      *out = (qunfa_priority)i;
+      return 0;
+    }
+  }
+  return QF_EINVAL;
+}
+
+int qunfa_post_create_with(qunfa_client *c, const char *audience, const char *text,
+                           const qunfa_post_opts *o, qunfa_post_id *id,
+                           uint32_t *total) {
+  static const qunfa_post_opts defaults;
+  int64_t at_ms;
   Qunfa__CreatePostRequest req = QUNFA__CREATE_POST_REQUEST__INIT;
   Qunfa__CreatePostReply *r;
   ProtobufCMessage *reply;
   int rc;
 
+  if (!o)
+    o = &defaults;
+  at_ms = o->at_ms;
   if (!audience || !*audience)
     return qunfa_client_fail(c, QF_EINVAL, "the audience is empty");
   if (!text || !*text)
@@ -19,6 +42,9 @@ int qunfa_post_create(qunfa_client *c, const char *audience, const char *text,
   req.audience = (char *)audience;
   req.text = (char *)text;
   req.at_ms = at_ms;
+  req.priority = (Qunfa__Priority)o->priority;
+  req.expires_ms = o->expires_ms;
+  req.ignore_quiet = o->ignore_quiet != 0;
   if ((rc = qunfa_client_call(c, "CreatePost", &req.base, &reply)) != 0)
     return rc;
   r = (Qunfa__CreatePostReply *)reply;

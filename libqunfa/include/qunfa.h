@@ -112,6 +112,32 @@ void qunfa_groups_page_free(Qunfa__ListGroupsReply *page);
 int qunfa_post_create(qunfa_client *c, const char *audience, const char *text,
                       int64_t at_ms, qunfa_post_id *id, uint32_t *total);
 
+/* Priority classes of a post: a higher class is always sent first. */
+typedef enum qunfa_priority {
+  QUNFA_PRIORITY_NORMAL = 0,
+  QUNFA_PRIORITY_URGENT = 1,
+  QUNFA_PRIORITY_LIVE = 2,
+  QUNFA_PRIORITY_BULK = 3,
+} qunfa_priority;
+
+/* What qunfa_post_create_with adds to a post; zero-initialise for the defaults. */
+typedef struct qunfa_post_opts {
+  int64_t at_ms;           /* UTC ms; 0 = now */
+  qunfa_priority priority; /* default normal */
+  int64_t expires_ms;      /* UTC ms after which nothing unsent goes out; 0 = never */
+  int ignore_quiet;        /* urgent or live only: send during quiet hours */
+} qunfa_post_opts;
+
+/* Parses "urgent", "live", "normal" or "bulk" into *out. QF_EINVAL otherwise. */
+int qunfa_priority_parse(const char *s, qunfa_priority *out);
+
+/* qunfa_post_create with options (o may be NULL for the defaults). The
+ * scheduler rejects (QF_EINVAL) an expiry not after now and the post's time,
+ * and ignore_quiet on a normal or bulk post. */
+int qunfa_post_create_with(qunfa_client *c, const char *audience, const char *text,
+                           const qunfa_post_opts *o, qunfa_post_id *id,
+                           uint32_t *total);
+
 /* Fills *st with the counts of post's deliveries by state. QF_ENOTFOUND for an
  * unknown post. */
 int qunfa_post_status(qunfa_client *c, qunfa_post_id post, qunfa_status *st);

@@ -5,7 +5,8 @@
 #include "output.h"
 #include "qf/clock.h"
 
-static const char *to, *text, *at;
+static const char *to, *text, *at, *priority, *expires;
+static bool ignore_quiet;
 
 static qf_flag post_flags[] = {
     {.name = "to",
@@ -18,11 +19,26 @@ static qf_flag post_flags[] = {
      .type = QF_FLAG_STR,
      .dst = &at,
      .help = "when to send, RFC 3339 (2026-11-23T20:00:00+08:00); omitted = now"},
+    {.name = "priority",
+     .type = QF_FLAG_STR,
+     .dst = &priority,
+     .help = "urgent, live, normal (default) or bulk: a higher class is always sent "
+             "first"},
+    {.name = "expires",
+     .type = QF_FLAG_STR,
+     .dst = &expires,
+     .help = "RFC 3339: whatever is not sent by then is never sent (it ends expired)"},
+    {.name = "ignore-quiet",
+     .type = QF_FLAG_BOOL,
+     .dst = &ignore_quiet,
+     .help = "urgent or live posts only: send during the groups' quiet hours"},
 };
 
 static const cli_command post_cmd = {
     .prog = "qunfa post",
-    .usage = "--to AUDIENCE --text TEXT [--at TIME] [--json]",
+    .usage =
+        "--to AUDIENCE --text TEXT [--at TIME] [--priority CLASS] [--expires TIME] "
+        "[--ignore-quiet] [--json]",
     .summary =
         "Schedules a text post to AUDIENCE (all, group:g1,g2, tag:NAME, combined "
         "with & | ! and\nparentheses) at TIME, or now. Prints the post id (--json: "
@@ -30,6 +46,20 @@ static const cli_command post_cmd = {
     .flags = post_flags,
     .nflags = sizeof post_flags / sizeof post_flags[0],
 };
+
+/* Checks --priority, --expires and --ignore-quiet into o. */
+static int check_guard_flags(qunfa_post_opts *o) {
+  if (priority && qunfa_priority_parse(priority, &o->priority) != 0)
+    return cli_usage_error(&post_cmd, "--priority: not urgent, live, normal or bulk");
+  if (expires && qf_time_parse_rfc3339(expires, &o->expires_ms) != 0)
+    return cli_usage_error(
+        &post_cmd, "--expires: not an RFC 3339 time (e.g. 2026-11-23T20:00:00+08:00)");
+  if (ignore_quiet && o->priority != QUNFA_PRIORITY_URGENT &&
+      o->priority != QUNFA_PRIORITY_LIVE)
+    return cli_usage_error(&post_cmd, "--ignore-quiet needs --priority urgent or live");
+  o->ignore_quiet = ignore_quiet;
+  return -1;
+}
 
 /* Checks the flags; returns -1 to go on or the exit code. */
 static int check_flags(int64_t *at_ms) {
@@ -49,16 +79,16 @@ int cli_post(int argc, char **argv) {
   size_t npos;
   qunfa_client *c = NULL;
   qunfa_post_id id;
-  int64_t at_ms;
+  qunfa_post_opts o = {0};
   int rc;
 
   if ((rc = cli_parse(&post_cmd, argc, argv, &g, NULL, &npos)) >= 0)
     return rc;
-  if ((rc = check_flags(&at_ms)) >= 0)
+  if ((rc = check_flags(&o.at_ms)) >= 0 || (rc = check_guard_flags(&o)) >= 0)
     return rc;
   if ((rc = cli_connect(&g, &c)) != 0)
     return rc;
-  rc = qunfa_post_create(c, to, text, at_ms, &id, NULL);
+  rc = qunfa_post_create_with(c, to, text, &o, &id, NULL);
   if (rc != 0) {
     rc = cli_call_failed(c, rc);
     goto out;
