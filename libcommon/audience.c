@@ -299,6 +299,18 @@ int qf_audience_parse(const char *text, qf_audience **out, char *why, size_t len
     qf_audience_free(a);
     return expected(&p, "\"&\", \"|\" or the end");
   }
+  /* The canonical text is what gets stored and parsed again, and it can be
+   * longer than what was typed (blanks around every & and |): the limit holds
+   * for it too, or a stored audience could no longer be read back. */
+  char *canon = qf_audience_format(a);
+  size_t cn = strlen(canon);
+  free(canon);
+  if (cn > QF_AUDIENCE_TEXT_MAX) {
+    qf_audience_free(a);
+    say(&p, "audience: %zu bytes in canonical form (blanks around & and |); at most %d",
+        cn, QF_AUDIENCE_TEXT_MAX);
+    return QF_EINVAL;
+  }
   *out = a;
   return 0;
 }
