@@ -7,14 +7,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "qf/dialect.h"
 #include "qf/err.h"
+#include "qf/tz.h"
 
 #define RATE_COUNT_MAX 1000000u
 #define TZ_NAME_MAX 255
-#define TZ_DIR "/usr/share/zoneinfo"
 
 static int fail(char *why, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -235,22 +234,33 @@ static bool tz_name_safe(const char *tz) {
   return true;
 }
 
-/* A zone is known when its tzdata file exists. The name is checked first so it
- * cannot point outside the zone directory; tzset() is not used because it
- * accepts any string (unknown zones silently become UTC). */
+/* A zone is known when qf_tz_load can use it: the one reader every later
+ * computation in the group's zone goes through (cron, quiet hours), so a group is
+ * never stored with a zone that fails there. Merely finding a file under the zone
+ * directory is not enough ("leapseconds" is text, "right/UTC" counts leap
+ * seconds), and $TZDIR is honoured as qf_tz_load does. The name is checked first
+ * so it cannot point outside the zone directory. */
 static int check_tz(const Qunfa__Group *g, char *why, size_t len) {
   const char *tz = g->tz ? g->tz : "";
-  char path[sizeof TZ_DIR + TZ_NAME_MAX + 2];
-  struct stat st;
+  const qf_tz *zone;
+  int rc;
 
   if (*tz == '\0')
     return 0;
   if (!tz_name_safe(tz))
     return fail(why, len, "field \"tz\": not an IANA time zone name");
-  snprintf(path, sizeof path, "%s/%s", TZ_DIR, tz);
-  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+  rc = qf_tz_load(tz, &zone, NULL, 0);
+  if (rc == 0)
+    return 0;
+  if (rc == QF_ENOTFOUND)
     return fail(why, len, "field \"tz\": unknown time zone \"%s\"", tz);
-  return 0;
+  if (rc == QF_EPROTO)
+    return fail(why, len,
+                "field \"tz\": unknown time zone \"%s\" (its tzdata file is not a "
+                "usable zone)",
+                tz);
+  return fail(why, len, "field \"tz\": time zone \"%s\" cannot be read: %s", tz,
+              qf_strerror(rc));
 }
 
 static int check_rate(const Qunfa__Group *g, char *why, size_t len) {

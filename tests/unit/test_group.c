@@ -1,5 +1,9 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "qf/err.h"
 #include "qf/group.h"
@@ -175,6 +179,40 @@ Test(group, tz_rules) {
   expect_bad(&g, "field \"tz\": unknown time zone");
   g.tz = "Asia/Shanghai ";
   expect_bad(&g, "field \"tz\"");
+}
+
+/* A group once passed with any regular file under the zone directory as its
+ * zone, which every later use of the zone then refused. */
+Test(group, tz_must_be_a_usable_zone_not_just_a_file) {
+  char dir[] = "/tmp/qf-test-tzdir-XXXXXX", path[64];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/Text", dir);
+  cr_assert_eq(mkdir(path, 0700), 0);
+  snprintf(path, sizeof path, "%s/Text/Zone", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs("# not a TZif file\n", f);
+  fclose(f);
+  setenv("TZDIR", dir, 1);
+  Qunfa__Group g = good();
+  g.tz = "Text/Zone";
+  expect_bad(&g, "field \"tz\": unknown time zone \"Text/Zone\"");
+  g.tz = "Asia/Shanghai"; /* not in this TZDIR */
+  expect_bad(&g, "field \"tz\": unknown time zone");
+  unlink(path);
+  snprintf(path, sizeof path, "%s/Text", dir);
+  rmdir(path);
+  rmdir(dir);
+  unsetenv("TZDIR");
+  /* The system's own non-zones, when tzdata ships them. */
+  static char *not_zones[] = {"leapseconds", "right/UTC"};
+  for (size_t i = 0; i < sizeof not_zones / sizeof not_zones[0]; i++) {
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", not_zones[i]);
+    if (access(path, F_OK) != 0)
+      continue;
+    g.tz = not_zones[i];
+    expect_bad(&g, "field \"tz\": unknown time zone");
+  }
 }
 
 Test(group, rate_rules) {
