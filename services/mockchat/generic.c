@@ -1,4 +1,5 @@
 #include "generic.h"
+#include "platform.h"
 
 #include "qf/err.h"
 
@@ -70,3 +71,59 @@ int generic_decode(const void *body, size_t len, const char *path_group,
   *doc = o;
   return 0;
 }
+
+/* ---- the generic platform: POST /hook/<group> ---- */
+
+#define HOOK_PREFIX "/hook/"
+
+static bool generic_match(const char *path) {
+  return strncmp(path, HOOK_PREFIX, strlen(HOOK_PREFIX)) == 0 ||
+         strcmp(path, "/hook") == 0;
+}
+
+static void generic_error(mc_reply *r, uint16_t status, const char *why) {
+  mc_reply_json(
+      r, status,
+      json_pack("{s:b,s:i,s:s?}", "ok", 0, "code", (int)status, "error", why));
+}
+
+static int generic_plat_decode(const mc_request *rq, mc_message *m, mc_reply *rej) {
+  const char *p = rq->path;
+  size_t pre = strlen(HOOK_PREFIX);
+  char why[MC_WHY_MAX];
+  if (strlen(p) <= pre ||
+      !mc_path_segment(p + pre, strlen(p + pre), m->group_buf, sizeof m->group_buf)) {
+    generic_error(rej, 404, "no such hook: use /hook/<group>");
+    return QF_EINVAL;
+  }
+  if (generic_decode(rq->body, rq->len, m->group_buf, rq->idem_key, &m->doc, &m->m, why,
+                     sizeof why) != 0) {
+    generic_error(rej, 400, why);
+    return QF_EINVAL;
+  }
+  m->m.group = m->group_buf;
+  snprintf(m->target, sizeof m->target, "generic:%.300s", m->group_buf);
+  return 0;
+}
+
+static void generic_accepted(const mc_message *m, uint64_t id, int64_t now_ms,
+                             mc_reply *out) {
+  (void)m, (void)id, (void)now_ms;
+  mc_reply_json(out, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static void generic_throttled(const mc_message *m, int64_t wait_ms, mc_reply *out) {
+  (void)m;
+  generic_error(out, 429, "rate limited");
+  mc_reply_retry_after(out, "Retry-After", wait_ms);
+}
+
+/* Generic records keep their original fields only (no "dialect"): a line
+ * without "dialect" is the generic dialect's. */
+const mc_platform mc_generic = {
+    .name = "generic",
+    .match = generic_match,
+    .decode = generic_plat_decode,
+    .accepted = generic_accepted,
+    .throttled = generic_throttled,
+};

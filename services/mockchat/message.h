@@ -7,9 +7,11 @@
 typedef struct chat_msg {
   const char *group;
   const char *post;
-  const char *kind;
+  const char *kind; /* generic: the content kind; platforms: their message type */
   const char *text;
   const char *idempotency_key;
+  const char *dialect;         /* NULL = not recorded */
+  const char *platform_msg_id; /* NULL = not recorded */
 } chat_msg;
 
 #endif

@@ -36,6 +36,8 @@ int record_open(record **out, const char *path) {
   return 0;
 }
 
+static char *finish_line(json_t *o, size_t *len);
+
 /* One line, newline included, as a new string (caller frees). Field order is
  * fixed so that lines compare byte for byte. */
 static char *format_line(const chat_msg *m, int64_t ts_ms, size_t *len) {
@@ -46,6 +48,16 @@ static char *format_line(const chat_msg *m, int64_t ts_ms, size_t *len) {
   json_object_set_new(o, "kind", json_string(m->kind));
   json_object_set_new(o, "text", json_string(m->text));
   json_object_set_new(o, "idempotency_key", json_string(m->idempotency_key));
+  if (m->dialect)
+    json_object_set_new(o, "dialect", json_string(m->dialect));
+  if (m->platform_msg_id)
+    json_object_set_new(o, "platform_msg_id", json_string(m->platform_msg_id));
+  return finish_line(o, len);
+}
+
+/* The object as one line, newline included, as a new string (caller frees);
+ * takes o over. */
+static char *finish_line(json_t *o, size_t *len) {
   char *s = json_dumps(o, JSON_COMPACT);
   json_decref(o);
   if (!s)
@@ -81,15 +93,32 @@ static int write_whole(record *r, const char *line, size_t len) {
   return QF_EIO;
 }
 
-int record_append(record *r, const chat_msg *m, int64_t ts_ms) {
-  size_t len;
-  char *line = format_line(m, ts_ms, &len);
+static int append_line(record *r, char *line, size_t len) {
   int rc;
   pthread_mutex_lock(&r->mu);
   rc = r->fd < 0 ? QF_ECLOSED : write_whole(r, line, len);
   pthread_mutex_unlock(&r->mu);
   free(line);
   return rc;
+}
+
+int record_append(record *r, const chat_msg *m, int64_t ts_ms) {
+  size_t len;
+  char *line = format_line(m, ts_ms, &len);
+  return append_line(r, line, len);
+}
+
+int record_append_recall(record *r, const chat_msg *m, int64_t ts_ms) {
+  json_t *o = json_object();
+  json_object_set_new(o, "ts_ms", json_integer(ts_ms));
+  json_object_set_new(o, "event", json_string("recalled"));
+  json_object_set_new(o, "group", json_string(m->group));
+  json_object_set_new(o, "post", json_string(m->post));
+  json_object_set_new(o, "dialect", json_string(m->dialect ? m->dialect : "generic"));
+  json_object_set_new(o, "platform_msg_id", json_string(m->platform_msg_id));
+  size_t len;
+  char *line = finish_line(o, &len);
+  return append_line(r, line, len);
 }
 
 void record_close(record *r) {
