@@ -14,6 +14,7 @@
 #include "qf/clock.h"
 #include "qf/err.h"
 #include "qf/log.h"
+#include "qf/template.h"
 #include "scheduler.h"
 #include "scheduler.pb-c.h"
 #include "store.pb-c.h"
@@ -193,6 +194,11 @@ static bool check_request(qf_rpc_call *call, const Qunfa__CreatePostRequest *req
   }
   if (n > TEXT_MAX) {
     qf_rpc_reply_error(call, QF_ETOOBIG, "text: %zu bytes; at most %d", n, TEXT_MAX);
+    return false;
+  }
+  char why[QF_TEMPLATE_ERROR_LEN];
+  if (qf_template_check(req->text, why, sizeof why) != 0) {
+    qf_rpc_reply_error(call, QF_EINVAL, "text: %s", why);
     return false;
   }
   if (req->at_ms < 0) {
