@@ -4,6 +4,7 @@
 #include "qf/clock.h"
 #include "qf/err.h"
 #include "qf/log.h"
+#include "qf/template.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -116,6 +117,25 @@ static int64_t time_left_ms(const Qunfa__Lease *l) {
   return l->deadline_ms - qf_clock_now_ms() - JOB_DEADLINE_MARGIN_MS;
 }
 
+/* The content's text rendered for the lease's group into *out (caller frees),
+ * or *out NULL when the text has no template. A text that does not render was
+ * refused when it was posted; this only guards against an older scheduler. */
+static int render_text(const Qunfa__Lease *l, const content_view *v, char **out,
+                       char why[QF_DIALECT_ERROR_LEN]) {
+  *out = NULL;
+  if (!qf_template_has_vars(v->text))
+    return 0;
+  qf_template_vars vars = {
+      .group_id = l->group->id,
+      .group_name = l->group->name,
+      .post_id = l->post_id,
+      .tags = l->group->tags,
+      .ntags = l->group->n_tags,
+  };
+  size_t len;
+  return qf_template_render(v->text, &vars, out, &len, why, QF_DIALECT_ERROR_LEN);
+}
+
 static void job_send(job *jb, const content_view *v) {
   jobs *js = jb->b->js;
   const Qunfa__Lease *l = jb->lease;
@@ -124,17 +144,23 @@ static void job_send(job *jb, const content_view *v) {
     job_end_with(jb, QF_OUTCOME_RELEASED, "lease deadline too close to send");
     return;
   }
+  char *text = NULL, why[QF_DIALECT_ERROR_LEN] = "";
+  if (render_text(l, v, &text, why) != 0) {
+    job_end_with(jb, QF_OUTCOME_FAILED, "template: %s", why);
+    return;
+  }
   qf_dialect_msg msg = {
       .post_id = l->post_id,
       .group_id = l->group->id,
       .url = l->group->url,
       .kind = v->kind,
-      .text = v->text,
+      .text = text ? text : v->text,
       .now_ms = qf_clock_now_ms(),
   };
   int64_t timeout = left < JOB_SEND_TIMEOUT_MS ? left : JOB_SEND_TIMEOUT_MS;
-  char why[QF_DIALECT_ERROR_LEN] = "";
+  /* The sender copies what it needs before it returns. */
   int rc = http_send(js->o.http, jb->dialect, &msg, timeout, on_sent, jb, why);
+  free(text);
   if (rc == QF_EINVAL && why[0])
     job_end_with(jb, QF_OUTCOME_FAILED, "%s", why);
   else if (rc == QF_EINVAL)
