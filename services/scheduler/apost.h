@@ -23,7 +23,8 @@ enum adlv_where { WHERE_NONE, WHERE_READY, WHERE_RETRY, WHERE_PARKED };
 /* Priority classes by rank: a lower rank is always leased first. */
 enum apost_rank { RANK_URGENT, RANK_LIVE, RANK_NORMAL, RANK_BULK, RANKS };
 
-#define ADLV_COUNTED 1 /* counted against its group's daily cap */
+#define ADLV_COUNTED 1  /* counted against its group's daily cap */
+#define ADLV_INFLIGHT 2 /* leased and counted out on its group's key */
 
 typedef struct adlv {
   uint32_t gid;  /* offset of the group id in the post's arena */
@@ -45,10 +46,10 @@ typedef struct apost {
   uint32_t total, loaded;
   uint64_t schedule_id; /* the schedule this post is an occurrence of; 0 = none */
   bool cancelled;       /* CancelPost: no delivery is pending again */
-  uint8_t priority;   /* Qunfa__Priority, as stored */
-  uint8_t rank;       /* apost_rank */
-  bool ignore_quiet;  /* urgent and live posts only */
-  int64_t expires_ms; /* 0 = never */
+  uint8_t priority;     /* Qunfa__Priority, as stored */
+  uint8_t rank;         /* apost_rank */
+  bool ignore_quiet;    /* urgent and live posts only */
+  int64_t expires_ms;   /* 0 = never */
   uint32_t counts[APOST_STATES];
   adlv *d;
   char *arena; /* group ids, NUL-terminated */

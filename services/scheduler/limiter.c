@@ -58,6 +58,15 @@ void limits_platform(const limits *l, qf_gcra_limit *out, uint32_t count,
   qf_gcra_limit_init(out, count, (period_ms + l->o.margin_ms) * 1000);
 }
 
+/* Group keys are taken when a lease ends (see the header): no margin. */
+static void key_limit(const limits *l, const lkey *k, qf_gcra_limit *out,
+                      uint32_t count, int64_t period_ms) {
+  if (k->tier == TIER_GROUP)
+    qf_gcra_limit_init(out, count, period_ms * 1000);
+  else
+    limits_platform(l, out, count, period_ms);
+}
+
 /* Sets k's limits. A new key counts as used at the restore point; a key whose
  * limits change counts as used now (gcra.h). */
 static void key_limits(limits *l, lkey *k, const drate *r, size_t n, bool fresh) {
@@ -65,7 +74,7 @@ static void key_limits(limits *l, lkey *k, const drate *r, size_t n, bool fresh)
   uint8_t m = 0;
   for (size_t i = 0; i < n && i < LIMITS_CELLS; i++)
     if (r[i].count > 0)
-      limits_platform(l, &lim[m++], r[i].count, r[i].per_ms);
+      key_limit(l, k, &lim[m++], r[i].count, r[i].per_ms);
   if (m == k->n && memcmp(lim, k->limit, m * sizeof lim[0]) == 0)
     return;
   int64_t at = fresh ? l->restore_us : qf_clock_mono_us();
@@ -299,6 +308,8 @@ size_t limits_chain(ginfo *g, lkey *out[LIMITS_CHAIN]) {
 
 int64_t limits_peek(const lkey *k, int64_t now_us) {
   int64_t at = now_us < k->hold_us ? k->hold_us : 0;
+  if (k->inflight > 0)
+    return INT64_MAX;
   for (uint8_t i = 0; i < k->n; i++) {
     int64_t t = qf_gcra_peek(&k->cell[i], &k->limit[i], now_us);
     if (t > at)
@@ -307,20 +318,23 @@ int64_t limits_peek(const lkey *k, int64_t now_us) {
   return at;
 }
 
-int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker) {
+int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker,
+                    bool *inflight) {
   lkey *chain[LIMITS_CHAIN + 1];
   qf_gcra_cell *cells[(LIMITS_CHAIN + 1) * LIMITS_CELLS];
   const qf_gcra_limit *lims[(LIMITS_CHAIN + 1) * LIMITS_CELLS];
   size_t nk = limits_chain(g, chain), nc = 0;
+  int64_t rc;
   chain[nk++] = &l->global;
   *blocker = NULL;
+  *inflight = false;
   for (size_t i = 0; i < nk; i++) {
     int64_t at;
     if (chain[i]->hold_us > now_us) {
       *blocker = chain[i];
       return chain[i]->hold_us;
     }
-    for (uint8_t j = 0; j < chain[i]->n; j++) {
+    for (uint8_t j = 0; j < chain[i]->n && chain[i]->tier != TIER_GROUP; j++) {
       cells[nc] = &chain[i]->cell[j];
       lims[nc++] = &chain[i]->limit[j];
     }
@@ -329,7 +343,23 @@ int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker) {
       return at;
     }
   }
-  return qf_gcra_take_all(cells, lims, nc, now_us);
+  if ((rc = qf_gcra_take_all(cells, lims, nc, now_us)) == 0 && g->key.n > 0) {
+    g->key.inflight++;
+    *inflight = true;
+  }
+  return rc;
+}
+
+void limits_done(ginfo *g, int64_t now_us, bool sent) {
+  lkey *k = &g->key;
+  if (k->inflight > 0)
+    k->inflight--;
+  for (uint8_t i = 0; sent && i < k->n; i++) {
+    /* The lease was issued at or after TAT, so now conforms; should the limit
+     * have changed meanwhile, counting the key as used now is as safe. */
+    if (qf_gcra_take(&k->cell[i], &k->limit[i], now_us) != 0)
+      qf_gcra_restore(&k->cell[i], &k->limit[i], now_us);
+  }
 }
 
 void limits_hold(lkey *k, int64_t until_us) {

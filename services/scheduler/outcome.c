@@ -43,6 +43,19 @@ static void finish(sched *s, apost *p, uint32_t seq) {
     active_check_done(s->act, p);
 }
 
+/* The lease of delivery seq ended: a limited group's key takes its cells now
+ * (when the message may have been sent) and its parked deliveries may go. */
+static void lease_ended(sched *s, apost *p, uint32_t seq, bool sent) {
+  ginfo *g;
+  if (!(p->d[seq].flags & ADLV_INFLIGHT))
+    return;
+  p->d[seq].flags &= (uint8_t)~ADLV_INFLIGHT;
+  if ((g = limits_group(ready_limits(s->rdy), NULL, apost_group(p, seq))) == NULL)
+    return;
+  limits_done(g, qf_clock_mono_us(), sent);
+  ready_key_freed(s->rdy, &g->key);
+}
+
 /* A platform that asked to slow down is about the robot, not the message: the
  * group's other deliveries wait as long (its key is held). */
 static void hold_group(sched *s, apost *p, uint32_t seq, int64_t delay_ms) {
@@ -82,6 +95,7 @@ void outcome_apply(sched *s, apost *p, uint32_t seq, const Qunfa__Result *r) {
   adlv *d = &p->d[seq];
   const char *err = r->error && r->error[0] ? r->error : NULL;
   d->lease_id = 0;
+  lease_ended(s, p, seq, r->outcome != QUNFA__OUTCOME__OUTCOME_RELEASED);
   switch (r->outcome) {
   case QUNFA__OUTCOME__OUTCOME_DELIVERED:
     d->attempts++;
@@ -109,6 +123,7 @@ void outcome_apply(sched *s, apost *p, uint32_t seq, const Qunfa__Result *r) {
 
 void outcome_expire(sched *s, apost *p, uint32_t seq) {
   p->d[seq].lease_id = 0;
+  lease_ended(s, p, seq, true); /* no send starts after the deadline */
   p->d[seq].attempts++;
   retry_or_fail(s, p, seq, "lease expired", 0);
   finish(s, p, seq);
@@ -127,6 +142,7 @@ void outcome_on_judged(void *arg, apost *p, uint32_t seq, int state,
 }
 
 void outcome_fail(sched *s, apost *p, uint32_t seq, const char *reason) {
+  lease_ended(s, p, seq, false); /* never handed to a dispatcher */
   apost_set_error(p, seq, reason);
   apost_set_state(p, seq, QUNFA__DELIVERY_STATE__FAILED);
   finish(s, p, seq);

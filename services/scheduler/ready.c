@@ -10,7 +10,9 @@
 #include "qf/clock.h"
 #include "scheduler.h"
 
-enum key_state { KEY_IDLE, KEY_WAITING, KEY_DUE };
+/* A key with parked deliveries is waiting (in the heap, for an instant), due
+ * (on a due list) or blocked (a lease of it is out: ready_key_freed). */
+enum key_state { KEY_IDLE, KEY_WAITING, KEY_DUE, KEY_BLOCKED };
 
 typedef struct pent {
   apost *p;
@@ -207,7 +209,7 @@ static void arm_keys(ready *r);
  * A waiting key is left alone: its timer settles it. */
 static void key_settle(ready *r, lkey *k, int64_t now_us) {
   int64_t at;
-  if (k->state == KEY_WAITING)
+  if (k->state == KEY_WAITING || k->state == KEY_BLOCKED)
     return;
   if (k->state == KEY_DUE)
     due_remove(r, k);
@@ -221,6 +223,10 @@ static void key_settle(ready *r, lkey *k, int64_t now_us) {
   if ((at = limits_peek(k, now_us)) == 0) {
     due_append(r, k, pq_best(k->pq));
     r->h.wake(r->h.wake_arg);
+    return;
+  }
+  if (at == INT64_MAX) {
+    k->state = KEY_BLOCKED;
     return;
   }
   k->state = KEY_WAITING;
@@ -277,6 +283,7 @@ static bool judge(ready *r, const judging *j, apost *p, uint32_t seq, lkey *from
   lkey *chain[LIMITS_CHAIN], *blocker;
   ginfo *g;
   size_t n;
+  bool inflight;
   bool counts = p->rank != RANK_LIVE && !(d->flags & ADLV_COUNTED);
   d->where = WHERE_NONE;
   if (p->expires_ms > 0 && j->now_ms >= p->expires_ms) {
@@ -308,10 +315,12 @@ static bool judge(ready *r, const judging *j, apost *p, uint32_t seq, lkey *from
     r->h.end(r->h.end_arg, p, seq, QUNFA__DELIVERY_STATE__CANCELLED, "daily_cap");
     return false;
   }
-  if (limits_take(r->lim, g, j->now_us, &blocker) != 0) {
+  if (limits_take(r->lim, g, j->now_us, &blocker, &inflight) != 0) {
     park(r, blocker, p, seq, blocker == from, j->now_us);
     return false;
   }
+  if (inflight)
+    d->flags |= ADLV_INFLIGHT;
   if (counts) {
     limits_cap_count(r->lim, g, j->now_ms);
     d->flags |= ADLV_COUNTED;
@@ -375,6 +384,13 @@ bool ready_pop(ready *r, qf_kv_txn *txn, apost **p, uint32_t *seq, unsigned *bud
       return true;
   }
   return false;
+}
+
+void ready_key_freed(ready *r, lkey *k) {
+  if (k->state != KEY_BLOCKED)
+    return;
+  k->state = KEY_IDLE;
+  key_settle(r, k, qf_clock_mono_us());
 }
 
 size_t ready_count(const ready *r) {

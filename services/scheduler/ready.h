@@ -61,6 +61,9 @@ void ready_at(ready *r, apost *p, uint32_t seq, int64_t at_ms);
  * them in all (decremented). txn reads groups not known yet (NULL: none). On
  * true *p carries a reference the caller must drop with apost_unref. */
 bool ready_pop(ready *r, qf_kv_txn *txn, apost **p, uint32_t *seq, unsigned *budget);
+/* A lease counted out on k ended (limits_done): its parked deliveries may go
+ * once it conforms. */
+void ready_key_freed(ready *r, lkey *k);
 /* An upper bound on what ready_pop may find now (queued plus due keys). */
 size_t ready_count(const ready *r);
 /* Deliveries parked behind keys. */
