@@ -175,6 +175,36 @@ int qunfa_audience_preview(qunfa_client *c, const char *audience, uint32_t sampl
 /* NULL is a no-op. */
 void qunfa_audience_preview_free(Qunfa__PreviewAudienceReply *p);
 
+/* Recurring posts. A schedule (Qunfa__Schedule) posts text to an audience at
+ * every occurrence of a 5-field cron expression on the wall clock of an IANA
+ * zone (qf/cron.h has the syntax and the DST rule); the audience is evaluated at
+ * each occurrence. In what these calls hand out, `next_at_ms` is the next
+ * occurrence that has not fired (UTC ms). */
+
+/* Creates a schedule: cron (e.g. "0 8 * * *"), tz ("Asia/Shanghai"; NULL or ""
+ * = UTC), audience and text, all borrowed. On 0, *out (may be NULL) is the new
+ * schedule, handed over (free with qunfa_schedule_free). QF_EINVAL for a bad
+ * expression, zone or audience (the sentence says which and where). */
+int qunfa_schedule_create(qunfa_client *c, const char *cron, const char *tz,
+                          const char *audience, const char *text,
+                          Qunfa__Schedule **out);
+/* One page of schedules in id order: ids above after (0 = from the start), at
+ * most limit (0 = 100). *page is handed over (qunfa_schedules_page_free); pass
+ * the last id seen as the next after while `more`. */
+int qunfa_schedules_list(qunfa_client *c, uint64_t after, uint32_t limit,
+                         Qunfa__ListSchedulesReply **page);
+void qunfa_schedules_page_free(Qunfa__ListSchedulesReply *page);
+/* Pause (the post of an occurrence not yet due is cancelled; no occurrence fires
+ * while paused), resume (from the first occurrence after now) and delete
+ * schedule id. Pausing a paused or resuming a running schedule changes nothing.
+ * *out (may be NULL) is the schedule after the change (for delete: as it was).
+ * QF_ENOTFOUND for an unknown id. */
+int qunfa_schedule_pause(qunfa_client *c, uint64_t id, Qunfa__Schedule **out);
+int qunfa_schedule_resume(qunfa_client *c, uint64_t id, Qunfa__Schedule **out);
+int qunfa_schedule_delete(qunfa_client *c, uint64_t id, Qunfa__Schedule **out);
+/* NULL is a no-op. */
+void qunfa_schedule_free(Qunfa__Schedule *s);
+
 /* The lower-case name of a delivery state: "pending", "leased", "delivered",
  * "failed", "expired", "cancelled"; "unknown" for other values. Constant. */
 const char *qunfa_delivery_state_name(Qunfa__DeliveryState state);

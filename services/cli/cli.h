@@ -63,5 +63,12 @@ int cli_status(int argc, char **argv);
 int cli_deliveries(int argc, char **argv);
 int cli_audience(int argc, char **argv);
 int cli_cancel(int argc, char **argv);
+int cli_schedules_list(int argc, char **argv);
+int cli_schedules_pause(int argc, char **argv);
+int cli_schedules_resume(int argc, char **argv);
+int cli_schedules_delete(int argc, char **argv);
+/* `qunfa post --cron`: creates a schedule (strings borrowed). */
+int cli_post_schedule(const cli_global *g, const char *cron, const char *tz,
+                      const char *to, const char *text);
 
 #endif

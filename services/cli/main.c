@@ -24,6 +24,10 @@ static const command commands[] = {
     {"deliveries", NULL, cli_deliveries},
     {"audience", NULL, cli_audience},
     {"cancel", NULL, cli_cancel},
+    {"schedules", "list", cli_schedules_list},
+    {"schedules", "pause", cli_schedules_pause},
+    {"schedules", "resume", cli_schedules_resume},
+    {"schedules", "delete", cli_schedules_delete},
 };
 
 static const char usage_text[] =
@@ -44,6 +48,11 @@ static const char usage_text[] =
     "  status POST                         count a post's deliveries by state\n"
     "  deliveries POST                     list a post's delivery to each group\n"
     "  cancel POST                         send nothing more of a post\n"
+    "  post --cron EXPR [--tz ZONE] --to AUDIENCE --text TEXT\n"
+    "                                      post at every occurrence of a cron "
+    "expression\n"
+    "  schedules list                      list the recurring posts\n"
+    "  schedules pause|resume|delete ID    change a recurring post\n"
     "  audience EXPR                       count and sample the groups EXPR matches\n"
     "\n"
     "Flags of every command:\n"
@@ -130,6 +139,39 @@ static int usage_error(const char *fmt, const char *arg) {
   return CLI_EXIT_USAGE;
 }
 
+static const char schedules_usage[] =
+    "Usage: qunfa schedules SUBCOMMAND [ARGS] [--json]\n"
+    "\n"
+    "Subcommands:\n"
+    "  list           list the recurring posts (made with `qunfa post --cron`)\n"
+    "  pause ID       stop firing (the post of an occurrence not yet due is "
+    "cancelled)\n"
+    "  resume ID      fire again from the first occurrence after now\n"
+    "  delete ID      delete the recurring post\n"
+    "\n"
+    "`qunfa schedules SUBCOMMAND --help` shows a subcommand's flags.\n";
+
+static int family(int argc, char **argv, int w1, const char *name, const char *usage,
+                  const char *subs) {
+  int help = 0, w2 = next_word(argc, argv, w1 + 1, &help);
+  const command *cmd;
+
+  if (!w2 && help) {
+    fputs(usage, stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!w2 || !(cmd = find(name, argv[w2]))) {
+    if (w2)
+      fprintf(stderr, "qunfa %s: unknown subcommand \"%s\" (%s). ", name, argv[w2],
+              subs);
+    else
+      fprintf(stderr, "qunfa %s: missing subcommand (%s). ", name, subs);
+    fprintf(stderr, "Try 'qunfa %s --help'.\n", name);
+    return CLI_EXIT_USAGE;
+  }
+  return run(cmd, argc, argv, w1, w2);
+}
+
 static int groups(int argc, char **argv, int w1) {
   int help = 0, w2 = next_word(argc, argv, w1 + 1, &help);
   const command *cmd;
@@ -176,6 +218,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[w1], "groups") == 0)
     return groups(argc, argv, w1);
+  if (strcmp(argv[w1], "schedules") == 0)
+    return family(argc, argv, w1, "schedules", schedules_usage,
+                  "list, pause, resume or delete");
   if (!family_known(argv[w1]))
     return usage_error("unknown command \"%s\"", argv[w1]);
   return run(find(argv[w1], NULL), argc, argv, w1, -1);

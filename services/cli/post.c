@@ -5,7 +5,7 @@
 #include "output.h"
 #include "qf/clock.h"
 
-static const char *to, *text, *at, *priority, *expires;
+static const char *to, *text, *at, *priority, *expires, *cron, *tz;
 static bool ignore_quiet;
 
 static qf_flag post_flags[] = {
@@ -19,6 +19,16 @@ static qf_flag post_flags[] = {
      .type = QF_FLAG_STR,
      .dst = &at,
      .help = "when to send, RFC 3339 (2026-11-23T20:00:00+08:00); omitted = now"},
+    {.name = "cron",
+     .type = QF_FLAG_STR,
+     .dst = &cron,
+     .help = "post at every occurrence of this 5-field cron expression (\"0 8 * * *\") "
+             "instead"},
+    {.name = "tz",
+     .type = QF_FLAG_STR,
+     .dst = &tz,
+     .help = "the IANA zone the cron expression runs in (Asia/Shanghai); omitted = "
+             "UTC"},
     {.name = "priority",
      .type = QF_FLAG_STR,
      .dst = &priority,
@@ -38,11 +48,14 @@ static const cli_command post_cmd = {
     .prog = "qunfa post",
     .usage =
         "--to AUDIENCE --text TEXT [--at TIME] [--priority CLASS] [--expires TIME] "
-        "[--ignore-quiet] [--json]",
+        "[--ignore-quiet] [--json]\n   or: qunfa post --cron EXPR [--tz ZONE] --to "
+        "AUDIENCE --text TEXT [--json]",
     .summary =
         "Schedules a text post to AUDIENCE (all, group:g1,g2, tag:NAME, combined "
         "with & | ! and\nparentheses) at TIME, or now. Prints the post id (--json: "
-        "{\"post\":\"ID\"});\nfollow it with `qunfa status ID`.",
+        "{\"post\":\"ID\"});\nfollow it with `qunfa status ID`. With --cron, "
+        "posts at every occurrence instead\n(evaluating AUDIENCE each time) and prints "
+        "the schedule (see `qunfa schedules`).",
     .flags = post_flags,
     .nflags = sizeof post_flags / sizeof post_flags[0],
 };
@@ -68,6 +81,11 @@ static int check_flags(int64_t *at_ms) {
     return cli_usage_error(&post_cmd, "--to AUDIENCE is required");
   if (!text || !*text)
     return cli_usage_error(&post_cmd, "--text TEXT is required");
+  if (cron && (at || priority || expires || ignore_quiet))
+    return cli_usage_error(&post_cmd, "--cron takes no --at, --priority, --expires or "
+                                      "--ignore-quiet");
+  if (tz && !cron)
+    return cli_usage_error(&post_cmd, "--tz needs --cron");
   if (at && qf_time_parse_rfc3339(at, at_ms) != 0)
     return cli_usage_error(
         &post_cmd, "--at: not an RFC 3339 time (e.g. 2026-11-23T20:00:00+08:00)");
@@ -84,7 +102,11 @@ int cli_post(int argc, char **argv) {
 
   if ((rc = cli_parse(&post_cmd, argc, argv, &g, NULL, &npos)) >= 0)
     return rc;
-  if ((rc = check_flags(&o.at_ms)) >= 0 || (rc = check_guard_flags(&o)) >= 0)
+  if ((rc = check_flags(&o.at_ms)) >= 0)
+    return rc;
+  if (cron)
+    return cli_post_schedule(&g, cron, tz, to, text);
+  if ((rc = check_guard_flags(&o)) >= 0)
     return rc;
   if ((rc = cli_connect(&g, &c)) != 0)
     return rc;

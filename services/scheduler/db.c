@@ -11,6 +11,7 @@
 static const char *const db_names[DB_COUNT] = {
     "meta", "groups", "posts", "timeline", "deliveries", "tags", "schedules"};
 static const char next_post_key[] = "next_post_id";
+static const char next_schedule_key[] = "next_schedule_id";
 
 int db_open(qf_kv **out, const char *dir) {
   return qf_kv_open(out, dir, db_names, DB_COUNT, NULL);
@@ -67,10 +68,30 @@ void db_del_timeline(qf_kv_batch *b, int64_t due_ms, uint64_t post) {
   qf_kv_batch_del(b, DB_TIMELINE, k, sizeof k);
 }
 
-void db_put_next_post_id(qf_kv_batch *b, uint64_t next) {
+static void put_meta_u64(qf_kv_batch *b, const char *key, uint64_t v64) {
   uint8_t v[8];
-  qf_kv_put_be64(v, next);
-  qf_kv_batch_put(b, DB_META, next_post_key, sizeof next_post_key - 1, v, sizeof v);
+  qf_kv_put_be64(v, v64);
+  qf_kv_batch_put(b, DB_META, key, strlen(key), v, sizeof v);
+}
+
+void db_put_next_post_id(qf_kv_batch *b, uint64_t next) {
+  put_meta_u64(b, next_post_key, next);
+}
+
+void db_put_next_schedule_id(qf_kv_batch *b, uint64_t next) {
+  put_meta_u64(b, next_schedule_key, next);
+}
+
+void db_put_schedule(qf_kv_batch *b, const Qunfa__Schedule *sc) {
+  uint8_t k[8];
+  qf_kv_put_be64(k, sc->id);
+  put_packed(b, DB_SCHEDULES, k, sizeof k, &sc->base);
+}
+
+void db_del_schedule(qf_kv_batch *b, uint64_t id) {
+  uint8_t k[8];
+  qf_kv_put_be64(k, id);
+  qf_kv_batch_del(b, DB_SCHEDULES, k, sizeof k);
 }
 
 static int get_unpacked(qf_kv_txn *txn, unsigned db, const void *key, size_t klen,
@@ -102,18 +123,26 @@ int db_get_group(qf_kv_txn *txn, const char *id, Qunfa__Group **out) {
                       (ProtobufCMessage **)out);
 }
 
-int db_get_next_post_id(qf_kv *kv, uint64_t *out) {
+static int get_meta_id(qf_kv *kv, const char *key, uint64_t *out) {
   qf_kv_txn *txn = NULL;
   qf_kv_val v;
   int rc = qf_kv_read_begin(kv, &txn);
   if (rc != 0)
     return rc;
   *out = 1;
-  rc = qf_kv_get(txn, DB_META, next_post_key, sizeof next_post_key - 1, &v);
+  rc = qf_kv_get(txn, DB_META, key, strlen(key), &v);
   if (rc == 0 && v.len == 8)
     *out = qf_kv_get_be64(v.data);
   else if (rc == QF_ENOTFOUND)
     rc = 0;
   qf_kv_read_end(txn);
   return rc;
+}
+
+int db_get_next_post_id(qf_kv *kv, uint64_t *out) {
+  return get_meta_id(kv, next_post_key, out);
+}
+
+int db_get_next_schedule_id(qf_kv *kv, uint64_t *out) {
+  return get_meta_id(kv, next_schedule_key, out);
 }

@@ -45,6 +45,9 @@ void db_put_delivery(qf_kv_batch *b, uint64_t post, uint32_t seq,
 void db_put_timeline(qf_kv_batch *b, int64_t due_ms, uint64_t post);
 void db_del_timeline(qf_kv_batch *b, int64_t due_ms, uint64_t post);
 void db_put_next_post_id(qf_kv_batch *b, uint64_t next);
+void db_put_schedule(qf_kv_batch *b, const Qunfa__Schedule *sc);
+void db_del_schedule(qf_kv_batch *b, uint64_t id);
+void db_put_next_schedule_id(qf_kv_batch *b, uint64_t next);
 
 /* Reads. On 0 *out is unpacked and handed over (free with
  * protobuf_c_message_free_unpacked). QF_ENOTFOUND when absent, QF_EPROTO (logged)
@@ -53,5 +56,7 @@ int db_get_post(qf_kv_txn *txn, uint64_t id, Qunfa__Post **out);
 int db_get_group(qf_kv_txn *txn, const char *id, Qunfa__Group **out);
 /* The next post id to hand out (1 on a new store). */
 int db_get_next_post_id(qf_kv *kv, uint64_t *out);
+/* The next schedule id to hand out (1 on a new store). */
+int db_get_next_schedule_id(qf_kv *kv, uint64_t *out);
 
 #endif

@@ -28,9 +28,11 @@
 #include "qf/log.h"
 #include "qf/stats.h"
 #include "ready.h"
+#include "recur.h"
 #include "results.h"
 #include "scheduler.h"
 #include "scheduler.pb-c.h"
+#include "schedules.h"
 #include "status.h"
 #include "tags.h"
 #include "timeline.h"
@@ -39,8 +41,8 @@
 #define DRAIN_STORE_MAX_MS 5000
 
 typedef struct opts {
-  const char *listen, *work, *store, *data, *stats, *log_level;
-  int64_t lease_ms, max_attempts;
+  const char *listen, *work, *store, *data, *stats, *log_level, *catch_up;
+  int64_t lease_ms, max_attempts, catch_up_ms;
   const char *global_rate;
   int64_t limit_margin_ms;
   qf_rate global;
@@ -58,18 +60,10 @@ typedef struct app {
 
 /* In the order of service Scheduler's methods; NULL answers "no method". */
 static const qf_rpc_handler_fn client_handlers[] = {
-    groups_on_upsert,
-    groups_on_list,
-    posts_on_create,
-    status_on_post,
-    status_on_deliveries,
-    audiences_on_preview,
-    cancel_on_post,
-    NULL, /* CreateSchedule */
-    NULL, /* ListSchedules */
-    NULL, /* PauseSchedule */
-    NULL, /* ResumeSchedule */
-    NULL, /* DeleteSchedule */
+    groups_on_upsert,   groups_on_list,       posts_on_create,
+    status_on_post,     status_on_deliveries, audiences_on_preview,
+    cancel_on_post,     schedules_on_create,  schedules_on_list,
+    schedules_on_pause, schedules_on_resume,  schedules_on_delete,
 };
 static const qf_rpc_handler_fn work_handlers[] = {dispatch_on_lease, results_on_report};
 
@@ -97,13 +91,17 @@ static int parse_flags(int argc, char **argv, opts *o) {
        "platform limits N per W are kept as N per (W + this): the lease-to-receiver "
        "delay it absorbs",
        false, 0, 60000},
+      {"catch-up", QF_FLAG_STR, &o->catch_up, "1h",
+       "after a downtime, a schedule's latest missed occurrence younger than this "
+       "fires once (ms, or with s, m, h)",
+       false, 0, 0},
       {"log-level", QF_FLAG_STR, &o->log_level, "info", "debug, info, warn or error",
        false, 0, 0},
   };
   qf_config_spec spec = {
       "qunfa-scheduler",
       "--listen URL --work URL --store URL --data DIR [--stats URL] [--lease-ms N] "
-      "[--max-attempts N]",
+      "[--max-attempts N] [--catch-up DURATION]",
       "Schedules posts and fans them out: keeps groups, posts, the timeline and "
       "every delivery's state in LMDB under DIR, leases due deliveries to "
       "dispatchers on the work address and records their results.",
@@ -125,6 +123,13 @@ static int parse_flags(int argc, char **argv, opts *o) {
             "qunfa-scheduler: --global-rate: \"%s\" is not N/s, N/min or N/h. Try "
             "'qunfa-scheduler --help'.\n",
             o->global_rate);
+    return 2;
+  }
+  if (recur_parse_duration(o->catch_up, &o->catch_up_ms) != 0) {
+    fprintf(stderr,
+            "qunfa-scheduler: --catch-up: \"%s\" is not a duration (e.g. 1h, 15m, "
+            "90s, 500ms). Try 'qunfa-scheduler --help'.\n",
+            o->catch_up);
     return 2;
   }
   return -1;
@@ -167,6 +172,8 @@ static void finish_shutdown(app *a) {
   commit_close(s->client);
   groups_free(s->ups);
   s->ups = NULL;
+  schedules_close(s->sch);
+  s->sch = NULL;
   s->dsp = NULL;
   s->tl = NULL;
   s->lss = NULL;
@@ -282,6 +289,8 @@ static void wire(app *a, const opts *o) {
   s->tl = timeline_new(s);
   s->ups = groups_new(s);
   s->cnl = cancel_new(s);
+  s->sch = schedules_new(s);
+  s->catch_up_ms = o->catch_up_ms;
 }
 
 static int watch_signals(app *a) {
@@ -310,8 +319,8 @@ static int start(app *a, const opts *o) {
   }
   wire(a, o);
   if ((rc = watch_signals(a)) != 0 || (rc = start_store_client(a, o)) != 0 ||
-      (rc = timeline_load(a->s.tl)) != 0 || (rc = start_stats(a, o)) != 0 ||
-      (rc = start_servers(a, o)) != 0)
+      (rc = timeline_load(a->s.tl)) != 0 || (rc = schedules_load(a->s.sch)) != 0 ||
+      (rc = start_stats(a, o)) != 0 || (rc = start_servers(a, o)) != 0)
     return rc;
   qf_log_info("ready", "listen=%s work=%s store=%s lease_ms=%lld max_attempts=%lld",
               o->listen, o->work, o->store, (long long)o->lease_ms,

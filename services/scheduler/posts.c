@@ -31,6 +31,8 @@ typedef struct creating {
   size_t n, cap;
   Qunfa__Post rec;
   uint8_t content_id[32];
+  posts_done_fn done; /* instead of a reply: a post made by the scheduler */
+  void *arg;
 } creating;
 
 static void creating_free(creating *c) {
@@ -82,14 +84,20 @@ static void on_committed(int status, void *arg) {
   creating *c = arg;
   sched *s = c->s;
   if (status != 0) {
-    qf_rpc_reply_error(c->call, status, "post not stored: %s", qf_strerror(status));
+    if (c->done)
+      c->done(status, c->arg);
+    else
+      qf_rpc_reply_error(c->call, status, "post not stored: %s", qf_strerror(status));
     creating_free(c);
     return;
   }
   Qunfa__CreatePostReply reply = QUNFA__CREATE_POST_REPLY__INIT;
   reply.post_id = c->rec.id;
   reply.total = c->rec.total;
-  qf_rpc_reply(c->call, &reply.base);
+  if (c->done)
+    c->done(0, c->arg);
+  else
+    qf_rpc_reply(c->call, &reply.base);
   qf_counter_add(mx.posts_created, 1);
   qf_log_info("post_created", "post=%llu total=%u due_ms=%lld",
               (unsigned long long)c->rec.id, c->rec.total, (long long)c->rec.due_ms);
@@ -238,4 +246,24 @@ void posts_on_create(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) 
     qf_rpc_reply_error(call, QF_EUNAVAIL, "content store: %s", qf_strerror(rc));
     creating_free(c);
   }
+}
+
+int posts_create_stored(sched *s, const posts_new *pn, posts_done_fn done, void *arg,
+                        uint64_t *post_id, char *why, size_t len) {
+  creating *c = qf_calloc(1, sizeof(*c));
+  int rc;
+  c->s = s;
+  c->done = done;
+  c->arg = arg;
+  qunfa__post__init(&c->rec);
+  c->rec.due_ms = pn->due_ms;
+  c->rec.schedule_id = pn->schedule_id;
+  if ((rc = expand(c, pn->audience, why, len)) != 0) {
+    creating_free(c);
+    return rc;
+  }
+  memcpy(c->content_id, pn->content_id, sizeof c->content_id);
+  write_post(c); /* c is the commit callback's now */
+  *post_id = c->rec.id;
+  return 0;
 }

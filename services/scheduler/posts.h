@@ -4,9 +4,34 @@
  * entry in one commit. The post id is answered only after that commit. */
 #ifndef SCHED_POSTS_H
 #define SCHED_POSTS_H
+#include <stddef.h>
+#include <stdint.h>
+
 #include "qf/rpc.h"
+#include "scheduler.h"
 
 #define POSTS_STORE_TIMEOUT_MS 10000
+
+/* A post the scheduler makes itself (a schedule's occurrence): its content is
+ * in the store already. Strings borrowed for the call. */
+typedef struct posts_new {
+  const char *audience;
+  const uint8_t *content_id; /* 32 bytes */
+  int64_t due_ms;
+  uint64_t schedule_id;
+} posts_new;
+
+/* Runs after the commit holding the post: status 0 (durable; the post is
+ * scheduled or active) or the commit's error (nothing of it stored). */
+typedef void (*posts_done_fn)(int status, void *arg);
+
+/* Expands the audience now and writes the post, its deliveries and its timeline
+ * entry into this loop turn's client batch (the caller may add writes of its own
+ * to the same commit); done runs after that commit. On 0 *post_id is the new
+ * post's id. QF_EINVAL with a sentence in why when the audience is bad or matches
+ * no group, or a read error (nothing written either way). */
+int posts_create_stored(sched *s, const posts_new *pn, posts_done_fn done, void *arg,
+                        uint64_t *post_id, char *why, size_t len);
 
 void posts_on_create(qf_rpc_call *call, const ProtobufCMessage *req, void *arg);
 
