@@ -52,7 +52,7 @@ static int watch_signals(app *a, uv_loop_t *loop) {
 }
 
 typedef struct flags {
-  const char *listen, *record, *secrets, *fail_rate, *time_scale, *gateway;
+  const char *listen, *record, *secrets, *fail_rate, *time_scale, *gateway, *stats;
   int64_t latency_ms, throttle_burst, seed;
 } flags;
 
@@ -90,9 +90,12 @@ static int parse_flags(int argc, char **argv, flags *f, faults_opts *o, double *
        false, 0, INT64_MAX},
       {"log-level", QF_FLAG_STR, &level, "info", "debug, info, warn or error", false, 0,
        0},
+      {"stats", QF_FLAG_STR, &f->stats, NULL, "stats address (NNG REP, JSON)", false, 0,
+       0},
   };
   qf_config_spec cs = {
-      "qunfa-mockchat", "--listen http://127.0.0.1:PORT --record FILE [--secrets FILE]",
+      "qunfa-mockchat",
+      "--listen http://127.0.0.1:PORT --record FILE [--secrets FILE] [--stats URL]",
       "Simulates the chat platforms' webhooks (generic, WeCom, Feishu, DingTalk, "
       "Telegram, Slack) with their formats, signatures, limits and error answers; "
       "each accepted message is appended to FILE as one JSON line. A group url's "
@@ -137,6 +140,9 @@ int main(int argc, char **argv) {
                   .board = board_new(),
                   .faults = faults_new(&fo)};
   secrets *sec = NULL;
+  qf_stats *stats = qf_stats_new("mockchat");
+  if (f.stats && qf_stats_serve(stats, f.stats) != 0)
+    goto out; /* logged */
   if (secrets_load(&sec, f.secrets, why, sizeof why) != 0) {
     fprintf(stderr, "qunfa-mockchat: --secrets: %s\n", why);
     status = 2;
@@ -174,6 +180,7 @@ out:
   board_free(env.board);
   faults_free(env.faults);
   secrets_free(sec);
+  qf_stats_free(stats);
   close_signal(&a.sigterm);
   close_signal(&a.sigint);
   uv_run(&loop, UV_RUN_DEFAULT);
