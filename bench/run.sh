@@ -111,15 +111,30 @@ wait_lines() { # FILE N SECONDS: until FILE has N lines
   return 1
 }
 
+# SIGTERM, then SIGKILL if NAME has not exited within 15 s (logged: a process
+# that does not stop on SIGTERM is a finding, and must not stall the suite).
+stop_bounded() { # NAME
+  local pid=${QF_PIDS[$1]} end=$((SECONDS + 15)) status=0
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.05; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$1 (pid $pid) did not exit 15 s after SIGTERM; killed (log kept in $run)"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" || status=$?
+  unset "QF_PIDS[$1]"
+  [ $status -eq 0 ] || log "$1 exited with status $status"
+}
+
 # Stops what the run started, workers before what they talk to.
 stop_system() {
   local name
   for name in $(printf '%s\n' "${!QF_PIDS[@]}" | sort -r); do
-    case $name in dispatcher*) qf_stop "$name" || log "$name exited with status $?" ;; esac
+    case $name in dispatcher*) stop_bounded "$name" ;; esac
   done
   for name in scheduler store mockchat redis; do
     [ -n "${QF_PIDS[$name]:-}" ] || continue
-    qf_stop "$name" || log "$name exited with status $?"
+    stop_bounded "$name"
   done
 }
 
