@@ -57,8 +57,12 @@ static void check_accepted(const Qunfa__Group *g) {
   for (size_t i = 0; i < g->n_tags; i++)
     FUZZ_CHECK(id_ok(g->tags[i]), "tag \"%s\"", g->tags[i]);
   FUZZ_CHECK(qf_dialect_find(g->dialect) != NULL, "dialect \"%s\"", g->dialect);
-  FUZZ_CHECK(strncmp(g->url, "http://", 7) == 0 || strncmp(g->url, "https://", 8) == 0,
-             "url scheme");
+  /* A web url, except for a dialect that speaks NNG to a gateway. */
+  bool web = strncmp(g->url, "http://", 7) == 0 || strncmp(g->url, "https://", 8) == 0;
+  bool nng = strncmp(g->url, "ipc://", 6) == 0 || strncmp(g->url, "tcp://", 6) == 0 ||
+             strncmp(g->url, "tls+tcp://", 10) == 0;
+  FUZZ_CHECK(web || (nng && strcmp(g->dialect, "nng") == 0), "url scheme for %s",
+             g->dialect);
   FUZZ_CHECK(strlen(g->url) <= QF_GROUP_URL_MAX, "url of %zu bytes", strlen(g->url));
   for (const unsigned char *p = (const unsigned char *)g->url; *p; p++)
     FUZZ_CHECK(*p > 0x20 && *p < 0x7f, "url byte 0x%02x", *p);
