@@ -287,7 +287,8 @@ peer_precision() { # REP
 # ---- ceilings ----
 
 ceiling() { # NAME COMPARE JSON-with-per_s
-  jq -c --arg name "$1" --argjson compare "$2" '. + {name: $name, compare: $compare}' \
+  jq -c --arg name "$1" --argjson compare "$2" --argjson rep "$rep" \
+    '. + {name: $name, compare: $compare, rep: $rep}' \
     <<<"$3" >>"$results/ceilings.jsonl"
   tail -n 1 "$results/ceilings.jsonl" >&2
 }
@@ -295,10 +296,11 @@ ceiling() { # NAME COMPARE JSON-with-per_s
 ceilings() { # REP
   run=$results/runs/ceilings-$1
   mkdir -p "$run"
-  isolated ceilings_run || log "ceilings rep=$1 failed"
+  isolated ceilings_run "$1" || log "ceilings rep=$1 failed"
 }
 
-ceilings_run() {
+ceilings_run() { # REP
+  local rep=$1
   . "$root/scripts/system.sh"
   system_init
   QF_HOOK=http://127.0.0.1:$(qf_free_port)
