@@ -382,9 +382,10 @@ static void short_body(const qf_dialect_answer *ans, char *out, size_t len) {
   if (!ans->body || ans->body_len == 0 || ans->body_len > 100 ||
       !isalnum((unsigned char)ans->body[0]))
     return;
-  size_t n = strcspn(ans->body, "\r\n");
-  if (n > ans->body_len)
-    n = ans->body_len;
+  /* The body is body_len bytes, not a C string: scan no further. */
+  size_t n = 0;
+  while (n < ans->body_len && ans->body[n] != '\r' && ans->body[n] != '\n')
+    n++;
   if (n >= len)
     n = len - 1;
   memcpy(out, ans->body, n);

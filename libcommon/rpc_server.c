@@ -132,7 +132,7 @@ static int pack_reply(uint64_t id, int code, const char *why,
   return rpc_pack(&env.base, out, len);
 }
 
-static void oom(const char *what) {
+__attribute__((noreturn)) static void oom(const char *what) {
   qf_log_error("out_of_memory", "call=%s", what);
   abort();
 }

@@ -37,3 +37,18 @@ Test(dialect_slack, any_2xx_is_delivered_whatever_the_body) {
   qf_dialect_slack.classify(&ans, &res);
   cr_assert_eq(res.outcome, QF_OUTCOME_DELIVERED);
 }
+
+Test(dialect_slack, reads_no_further_than_the_body_length) {
+  /* The answer's body is (body, body_len), not a C string: an exact-size copy
+   * without a terminator must be enough (AddressSanitizer checks the bound). */
+  const char text[] = "rate_limited";
+  char *body = malloc(sizeof text - 1);
+  memcpy(body, text, sizeof text - 1);
+  qf_dialect_answer a = {
+      .xfer = QF_XFER_OK, .status = 429, .body = body, .body_len = sizeof text - 1};
+  qf_dialect_result res;
+  qf_dialect_slack.classify(&a, &res);
+  cr_assert_eq(res.outcome, QF_OUTCOME_RETRY);
+  cr_assert(strstr(res.error, "rate_limited"), "%s", res.error);
+  free(body);
+}
