@@ -5,9 +5,9 @@ BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc)
 DEB_PKGS := cmake make gcc pkg-config libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 	liblmdb-dev libuv1-dev libcriterion-dev libcurl4-openssl-dev libjansson-dev \
-	libssl-dev jq curl clang-format python3 tmux chromium
+	libssl-dev jq curl clang-format python3 tmux chromium clang libclang-rt-14-dev
 
-.PHONY: deps build build-asan test test-unit test-asan format format-check demo clean
+.PHONY: deps build build-asan test test-asan fuzz fuzz-short format format-check demo clean
 
 deps:
 	@scripts/deps.sh $(DEB_PKGS)
@@ -20,12 +20,22 @@ build-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DQUNFA_SANITIZE=ON
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
+# The whole suite, then again under AddressSanitizer and UndefinedBehaviorSanitizer
+# (LeakSanitizer on), then every fuzz target for 10 s.
 test: build format-check
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
+	$(MAKE) test-asan
+	$(MAKE) fuzz-short
 
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(BUILD_ASAN) --output-on-failure
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j 2
+
+fuzz: deps
+	tests/fuzz/run.sh 60
+
+fuzz-short: deps
+	tests/fuzz/run.sh 10
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -37,4 +47,4 @@ demo: build
 	scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
