@@ -203,7 +203,7 @@ qunfa_precision_run() { # REP
   start_system 2
   "$benchbin/qunfa-bench" groups --count "$n" --hook "$QF_HOOK"
   "$benchbin/qunfa-bench" precision --posts "$n" --window-ms "$precision_window_ms" \
-    --lead-ms "${BENCH_PRECISION_LEAD_MS:-11000}" --threads 4 \
+    --lead-ms "${BENCH_PRECISION_LEAD_MS:-25000}" --threads 4 \
     --out "$run/plan.txt" >"$run/create.json"
   local t0 now
   t0=$(jq .t0_ms "$run/create.json")
@@ -211,7 +211,8 @@ qunfa_precision_run() { # REP
   wait_lines "$QF_RECORD" "$n" $(((t0 + precision_window_ms - now) / 1000 + 30)) ||
     log "mockchat recorded fewer than $n"
   python3 "$here/analyze.py" precision --system qunfa --rep "$rep" --record "$QF_RECORD" \
-    --plan "$run/plan.txt" --sched-log "$QF_DIR/scheduler.log" >>"$results/precision.jsonl"
+    --plan "$run/plan.txt" --sched-log "$QF_DIR/scheduler.log" \
+    --create-ms "$(jq .create_ms "$run/create.json")" >>"$results/precision.jsonl"
   stop_system
 }
 
@@ -273,10 +274,12 @@ peer_precision() { # REP
   local rep=$1 n=$precision_posts
   run=$results/runs/bullmq-precision-$rep
   mkdir -p "$run"
-  if peer_run precision "$n" 2 "${BENCH_PRECISION_LEAD_MS:-11000}" "$precision_window_ms"; then
+  # BullMQ adds 10,000 delayed jobs in about a second: a short lead is enough.
+  if peer_run precision "$n" 2 5000 "$precision_window_ms"; then
     cat "$run"/leases-*.txt >"$run/leases.txt"
     python3 "$here/analyze.py" precision --system bullmq --rep "$rep" \
       --record "$run/received.jsonl" --plan "$run/plan.txt" --leases "$run/leases.txt" \
+      --create-ms "$(jq .create_ms "$run/fanout.json")" \
       >>"$results/precision.jsonl"
     tail -n 1 "$results/precision.jsonl" >&2
   else
