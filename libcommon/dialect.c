@@ -13,8 +13,8 @@
 
 /* Every dialect, once. */
 static const qf_dialect *const dialects[] = {
-    &qf_dialect_generic,  &qf_dialect_wecom,    &qf_dialect_feishu,
-    &qf_dialect_dingtalk, &qf_dialect_telegram, &qf_dialect_slack,
+    &qf_dialect_generic,  &qf_dialect_wecom, &qf_dialect_feishu, &qf_dialect_dingtalk,
+    &qf_dialect_telegram, &qf_dialect_slack, &qf_dialect_nng,
 };
 
 const qf_dialect *qf_dialect_find(const char *name) {

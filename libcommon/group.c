@@ -196,11 +196,32 @@ static int check_dialect(const Qunfa__Group *g, char *why, size_t len) {
   return fail(why, len, "field \"dialect\": unknown dialect \"%s\"", d);
 }
 
+/* The nng dialect's url is the gateway's NNG address (an ipc:// path may
+ * start with '/'); every other dialect's is a web url. */
+static int check_nng_url(const char *u, char *why, size_t len) {
+  size_t scheme = strncmp(u, "ipc://", 6) == 0        ? 6
+                  : strncmp(u, "tcp://", 6) == 0      ? 6
+                  : strncmp(u, "tls+tcp://", 10) == 0 ? 10
+                                                      : 0;
+  if (scheme == 0)
+    return fail(why, len,
+                "field \"url\": the nng dialect needs ipc://, tcp:// or tls+tcp://");
+  bool ipc = u[0] == 'i';
+  if (u[scheme] == '\0' || (!ipc && u[scheme] == '/'))
+    return fail(why, len, "field \"url\": has no host");
+  return 0;
+}
+
 static int check_url(const Qunfa__Group *g, char *why, size_t len) {
   const char *u = g->url ? g->url : "";
-  size_t scheme;
+  size_t scheme = 0;
+  bool nng = g->dialect && strcmp(g->dialect, "nng") == 0;
 
-  if (strncmp(u, "http://", 7) == 0)
+  if (nng && check_nng_url(u, why, len) != 0)
+    return QF_EINVAL;
+  if (nng)
+    scheme = 0;
+  else if (strncmp(u, "http://", 7) == 0)
     scheme = 7;
   else if (strncmp(u, "https://", 8) == 0)
     scheme = 8;
@@ -208,7 +229,7 @@ static int check_url(const Qunfa__Group *g, char *why, size_t len) {
     return fail(why, len, "field \"url\": must start with http:// or https://");
   if (strlen(u) > QF_GROUP_URL_MAX)
     return fail(why, len, "field \"url\": longer than 2048 bytes");
-  if (u[scheme] == '\0' || u[scheme] == '/')
+  if (!nng && (u[scheme] == '\0' || u[scheme] == '/'))
     return fail(why, len, "field \"url\": has no host");
   for (const unsigned char *p = (const unsigned char *)u; *p; p++) {
     if (*p <= 0x20 || *p >= 0x7F)

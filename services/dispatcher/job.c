@@ -159,7 +159,8 @@ static void job_send(job *jb, const content_view *v) {
   };
   int64_t timeout = left < JOB_SEND_TIMEOUT_MS ? left : JOB_SEND_TIMEOUT_MS;
   /* The sender copies what it needs before it returns. */
-  int rc = http_send(js->o.http, jb->dialect, &msg, timeout, on_sent, jb, why);
+  const transport *t = transports_pick(js->o.transports, jb->dialect);
+  int rc = t->send(t->impl, jb->dialect, &msg, timeout, on_sent, jb, why);
   free(text);
   if (rc == QF_EINVAL && why[0])
     job_end_with(jb, QF_OUTCOME_FAILED, "%s", why);

@@ -11,10 +11,10 @@
 #include <stdbool.h>
 
 #include "content.h"
-#include "http.h"
 #include "metrics.h"
 #include "reporter.h"
 #include "scheduler.pb-c.h"
+#include "transport.h"
 
 #define JOB_DEADLINE_MARGIN_MS 500
 #define JOB_SEND_TIMEOUT_MS 10000
@@ -23,8 +23,8 @@ typedef struct jobs jobs;
 
 typedef struct jobs_opts {
   unsigned concurrency; /* jobs held at most */
-  content *content;     /* borrowed, like http and reporter */
-  http *http;
+  content *content;     /* borrowed, like transports and reporter */
+  const transports *transports;
   reporter *reporter;
   void (*on_free)(void *arg); /* a job ended: credit is free */
   void *arg;

@@ -8,6 +8,7 @@
 #include "job.h"
 #include "leaser.h"
 #include "metrics.h"
+#include "nngsend.h"
 #include "reporter.h"
 
 #include "qf/config.h"
@@ -40,6 +41,8 @@ typedef struct dispatcher {
   metrics m;
   qf_rpc_client *work, *store;
   http *http;
+  nngsend *nng;
+  transports transports;
   content *content;
   reporter *reporter;
   jobs *jobs;
@@ -145,13 +148,15 @@ static int wire(dispatcher *d) {
       open_client(&d->store, d->loop, "store", d->f.store) != 0)
     return 2;
   unsigned conc = (unsigned)d->f.concurrency;
-  if (http_new(&d->http, d->loop, conc, &d->m) != 0)
+  if (http_new(&d->http, d->loop, conc, &d->m) != 0 ||
+      nngsend_new(&d->nng, d->loop, conc, &d->m) != 0)
     return 1;
+  d->transports = transports_of(d->http, d->nng);
   content_new(&d->content, d->loop, d->store, (size_t)d->f.cache_mb << 20, &d->m);
   reporter_new(&d->reporter, d->loop, d->work, &d->m);
   jobs_opts jo = {.concurrency = conc,
                   .content = d->content,
-                  .http = d->http,
+                  .transports = &d->transports,
                   .reporter = d->reporter,
                   .on_free = job_freed,
                   .arg = d};
@@ -181,6 +186,8 @@ static void close_all(dispatcher *d) {
   content_stop(d->content);
   http_close(d->http);
   d->http = NULL;
+  nngsend_close(d->nng);
+  d->nng = NULL;
   qf_rpc_client_close(d->work);
   qf_rpc_client_close(d->store);
 }
@@ -203,7 +210,7 @@ static void on_signal(uv_signal_t *s, int signum) {
   }
   d->draining = true;
   qf_log_info("draining", "signal=%d sends_in_flight=%u results_pending=%zu", signum,
-              http_in_flight(d->http), reporter_pending(d->reporter));
+              transports_in_flight(&d->transports), reporter_pending(d->reporter));
   leaser_stop(d->leaser);
   jobs_drain(d->jobs);
   uv_check_start(&d->drain_check, on_drain_check);

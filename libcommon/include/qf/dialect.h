@@ -169,6 +169,11 @@ extern const qf_dialect qf_dialect_dingtalk;
 extern const qf_dialect qf_dialect_telegram;
 extern const qf_dialect qf_dialect_slack;
 
+/* A custom gateway over NNG REQ/REP at the group's url (ipc://, tcp://):
+ * the body is a packed GatewaySend and the answer body a packed GatewayReply
+ * (proto/gateway.proto). Sent by the dispatcher's NNG transport, not HTTP. */
+extern const qf_dialect qf_dialect_nng;
+
 /* The dialect called name, or NULL. */
 const qf_dialect *qf_dialect_find(const char *name);
 
