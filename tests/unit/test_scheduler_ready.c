@@ -52,7 +52,8 @@ static void group(const char *id, const char *rate) {
   limits_group_set(lim, &g);
 }
 
-/* A post of priority to groups (unknown ones are made unlimited) ids[0..n), every delivery queued. */
+/* A post of priority to groups (unknown ones are made unlimited) ids[0..n), every
+ * delivery queued. */
 static apost *post(uint64_t id, int priority, const char *const *ids, uint32_t n) {
   Qunfa__Post rec = QUNFA__POST__INIT;
   rec.id = id;
