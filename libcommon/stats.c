@@ -50,6 +50,7 @@ typedef struct rate {
 
 typedef struct info {
   char *name, *value;
+  bool json; /* a detail: value is JSON text */
 } info;
 
 /* One request in flight on its own context: receive, render, send, again. */
@@ -295,21 +296,30 @@ void qf_stats_rate(qf_stats *s, const char *name, qf_counter *c) {
   }
 }
 
-void qf_stats_info(qf_stats *s, const char *name, const char *value) {
+static void set_info(qf_stats *s, const char *name, const char *value, bool json) {
   pthread_mutex_lock(&s->lock);
   info *in = NULL;
   for (size_t i = 0; i < s->ninfos && !in; i++)
-    if (strcmp(s->infos[i].name, name) == 0)
+    if (s->infos[i].json == json && strcmp(s->infos[i].name, name) == 0)
       in = &s->infos[i];
   if (!in) {
     s->infos = grow(s->infos, s->ninfos, &s->capinfos, sizeof *s->infos);
     in = &s->infos[s->ninfos++];
     in->name = qf_strdup(name);
     in->value = NULL;
+    in->json = json;
   }
   free(in->value);
   in->value = qf_strdup(value ? value : "");
   pthread_mutex_unlock(&s->lock);
+}
+
+void qf_stats_info(qf_stats *s, const char *name, const char *value) {
+  set_info(s, name, value, false);
+}
+
+void qf_stats_detail(qf_stats *s, const char *name, const char *json_text) {
+  set_info(s, name, json_text, true);
 }
 
 static json_t *histogram_json(const qf_histogram *h) {
@@ -341,17 +351,23 @@ static double rate_now(const rate *r, int64_t now_ms) {
 /* The histograms, rates and info objects of the document; lock held. */
 static void render_extras(const qf_stats *s, json_t *doc) {
   json_t *hists = json_object(), *rates = json_object(), *infos = json_object();
+  json_t *details = json_object();
   int64_t now = qf_clock_mono_ms();
   for (size_t i = 0; i < s->nhists; i++)
     json_object_set_new(hists, s->hists[i]->name, histogram_json(s->hists[i]));
   for (size_t i = 0; i < s->nrates; i++)
     json_object_set_new(rates, s->rates[i].name,
                         json_real(rate_now(&s->rates[i], now)));
-  for (size_t i = 0; i < s->ninfos; i++)
-    json_object_set_new(infos, s->infos[i].name, json_string(s->infos[i].value));
+  for (size_t i = 0; i < s->ninfos; i++) {
+    const info *in = &s->infos[i];
+    json_t *v = in->json ? json_loads(in->value, JSON_DECODE_ANY, NULL)
+                         : json_string(in->value);
+    json_object_set_new(in->json ? details : infos, in->name, v ? v : json_null());
+  }
   json_object_set_new(doc, "histograms", hists);
   json_object_set_new(doc, "rates", rates);
   json_object_set_new(doc, "info", infos);
+  json_object_set_new(doc, "details", details);
 }
 
 char *qf_stats_render_json(const qf_stats *cs) {

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "qf/log.h"
+#include "stats.h"
 
 typedef int (*command_fn)(int argc, char **argv);
 
@@ -23,6 +24,8 @@ static const command commands[] = {
     {"status", NULL, cli_status},
     {"deliveries", NULL, cli_deliveries},
     {"audience", NULL, cli_audience},
+    {"stats", NULL, cli_stats},
+    {"top", NULL, cli_top},
     {"cancel", NULL, cli_cancel},
     {"schedules", "list", cli_schedules_list},
     {"schedules", "pause", cli_schedules_pause},
@@ -45,7 +48,7 @@ static const char usage_text[] =
     "                                      schedule a post (AUDIENCE: all, "
     "group:g1,g2,\n"
     "                                      tag:NAME, with & | ! and parentheses)\n"
-    "  status POST                         count a post's deliveries by state\n"
+    "  status POST [--watch]               count a post's deliveries by state\n"
     "  deliveries POST                     list a post's delivery to each group\n"
     "  cancel POST                         send nothing more of a post\n"
     "  post --cron EXPR [--tz ZONE] --to AUDIENCE --text TEXT\n"
@@ -54,6 +57,8 @@ static const char usage_text[] =
     "  schedules list                      list the recurring posts\n"
     "  schedules pause|resume|delete ID    change a recurring post\n"
     "  audience EXPR                       count and sample the groups EXPR matches\n"
+    "  stats --stats-url URL[,URL...]      every process's counters in one table\n"
+    "  top --stats-url URL[,URL...]        the same, live (q quits)\n"
     "\n"
     "Flags of every command:\n"
     "  --server URL      the scheduler's --listen address (env QUNFA_SERVER;\n"

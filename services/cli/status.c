@@ -7,10 +7,19 @@
 #include "output.h"
 #include "qf/alloc.h"
 #include "qf/clock.h"
+#include "stats.h"
+
+static bool watch;
+static qf_flag status_flags[] = {
+    {"watch", QF_FLAG_BOOL, &watch, "false",
+     "draw a progress bar until every delivery is final", false, 0, 0},
+};
 
 static const cli_command status_cmd = {
     .prog = "qunfa status",
-    .usage = "POST [--json]",
+    .usage = "POST [--json] [--watch]",
+    .flags = status_flags,
+    .nflags = 1,
     .summary = "Shows how many deliveries of POST are in each state (--json: {\"post\":"
                "\"ID\",\"total\":N,\n\"pending\":N,\"leased\":N,\"delivered\":N,"
                "\"failed\":N,\"expired\":N,\"cancelled\":N}).",
@@ -75,6 +84,8 @@ int cli_status(int argc, char **argv) {
 
   if ((rc = parse_post_cmd(&status_cmd, argc, argv, &g, &post)) >= 0)
     return rc;
+  if (watch)
+    return cli_watch_post(&g, post);
   if ((rc = cli_connect(&g, &c)) != 0)
     return rc;
   if ((rc = qunfa_post_status(c, post, &st)) == 0)

@@ -171,6 +171,7 @@ out:
   hook_server_stop(a.hooks);
   gateway_stop(a.gateway);
   record_close(env.rec);
+  qf_stats_free(stats); /* its socket is NNG's: closed before nng_fini */
   nng_fini(); /* waits for handlers still running on NNG's threads */
   hook_server_free(a.hooks);
   gateway_free(a.gateway);
@@ -180,7 +181,6 @@ out:
   board_free(env.board);
   faults_free(env.faults);
   secrets_free(sec);
-  qf_stats_free(stats);
   close_signal(&a.sigterm);
   close_signal(&a.sigint);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -96,6 +96,8 @@ void apost_set_state(apost *p, uint32_t seq, int state) {
     state = QUNFA__DELIVERY_STATE__CANCELLED;
   count(p, d->state, -1);
   count(p, state, 1);
+  if (adlv_final(state) && !adlv_final(d->state))
+    qf_counter_add(mx.ended[state], 1);
   d->state = (uint8_t)state;
 }
 

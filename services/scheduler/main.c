@@ -21,6 +21,7 @@
 #include "leases.h"
 #include "limiter.h"
 #include "metrics.h"
+#include "metrics_http.h"
 #include "outcome.h"
 #include "posts.h"
 #include "qf/config.h"
@@ -42,6 +43,7 @@
 
 typedef struct opts {
   const char *listen, *work, *store, *data, *stats, *log_level, *catch_up;
+  const char *metrics_http, *relay_stats;
   int64_t lease_ms, max_attempts, catch_up_ms;
   const char *global_rate;
   int64_t limit_margin_ms;
@@ -51,6 +53,9 @@ typedef struct opts {
 typedef struct app {
   sched s;
   qf_stats *stats;
+  sampler *smp;
+  relay *rly;
+  metrics_http *web;
   qf_rpc_server *client_srv, *work_srv;
   uv_signal_t sigterm, sigint;
   uv_timer_t drain;
@@ -97,6 +102,10 @@ static int parse_flags(int argc, char **argv, opts *o) {
        false, 0, 0},
       {"log-level", QF_FLAG_STR, &o->log_level, "info", "debug, info, warn or error",
        false, 0, 0},
+      {"metrics-http", QF_FLAG_STR, &o->metrics_http, NULL,
+       "serve /metrics, the dashboard and /api on ADDR:PORT", false, 0, 0},
+      {"relay-stats", QF_FLAG_STR, &o->relay_stats, NULL,
+       "stats URLs of other processes to relay, comma-separated", false, 0, 0},
   };
   qf_config_spec spec = {
       "qunfa-scheduler",
@@ -152,6 +161,10 @@ static void finish_shutdown(app *a) {
   }
   commit_flush(s->work);
   commit_flush(s->client);
+  metrics_http_stop(a->web);
+  sampler_close(a->smp);
+  a->web = NULL;
+  a->smp = NULL;
   qf_rpc_server_stop(a->client_srv);
   qf_rpc_server_stop(a->work_srv);
   a->client_srv = a->work_srv = NULL;
@@ -273,6 +286,20 @@ static limits *new_limits(sched *s, const opts *o) {
   return limits_new(&lo);
 }
 
+/* The sampler, the relayed stats and the HTTP server (docs/stats.md). */
+static int start_observing(app *a, const opts *o) {
+  a->smp = sampler_new(&a->s, a->stats);
+  a->rly = relay_start(o->relay_stats);
+  qf_stats_info(a->stats, "relay_stats", o->relay_stats ? o->relay_stats : "");
+  if (o->metrics_http == NULL || o->metrics_http[0] == '\0')
+    return 0;
+  int rc =
+      metrics_http_start(&a->web, &a->s, a->stats, a->smp, a->rly, o->metrics_http);
+  if (rc == 0)
+    qf_log_info("serving", "what=metrics_http port=%d", metrics_http_port(a->web));
+  return rc;
+}
+
 static void wire(app *a, const opts *o) {
   sched *s = &a->s;
   s->lease_ms = o->lease_ms;
@@ -320,7 +347,8 @@ static int start(app *a, const opts *o) {
   wire(a, o);
   if ((rc = watch_signals(a)) != 0 || (rc = start_store_client(a, o)) != 0 ||
       (rc = timeline_load(a->s.tl)) != 0 || (rc = schedules_load(a->s.sch)) != 0 ||
-      (rc = start_stats(a, o)) != 0 || (rc = start_servers(a, o)) != 0)
+      (rc = start_stats(a, o)) != 0 || (rc = start_observing(a, o)) != 0 ||
+      (rc = start_servers(a, o)) != 0)
     return rc;
   qf_log_info("ready", "listen=%s work=%s store=%s lease_ms=%lld max_attempts=%lld",
               o->listen, o->work, o->store, (long long)o->lease_ms,
@@ -350,6 +378,7 @@ int main(int argc, char **argv) {
     qf_log_info("stopped", "signal=%s", a.stopped_by ? a.stopped_by : "none");
   uv_run(&loop, UV_RUN_DEFAULT); /* let closing handles finish */
   uv_loop_close(&loop);
+  relay_stop(a.rly); /* after the server that reads it */
   qf_kv_close(a.s.kv);
   qf_stats_free(a.stats);
   return status;

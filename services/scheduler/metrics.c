@@ -6,9 +6,20 @@ static const char *const state_names[METRICS_STATES] = {
     "deliveries_pending", "deliveries_leased",  "deliveries_delivered",
     "deliveries_failed",  "deliveries_expired", "deliveries_cancelled"};
 
+static const char *const ended_names[METRICS_STATES] = {
+    NULL,
+    NULL,
+    "deliveries_total{state=delivered}",
+    "deliveries_total{state=failed}",
+    "deliveries_total{state=expired}",
+    "deliveries_total{state=cancelled}"};
+
 void metrics_init(qf_stats *st) {
   for (int i = 0; i < METRICS_STATES; i++)
     mx.deliveries[i] = qf_stats_gauge(st, state_names[i]);
+  for (int i = 0; i < METRICS_STATES; i++)
+    if (ended_names[i])
+      mx.ended[i] = qf_stats_counter(st, ended_names[i]);
   mx.leases_outstanding = qf_stats_gauge(st, "leases_outstanding");
   mx.timeline_depth = qf_stats_gauge(st, "timeline_depth");
   mx.posts_active = qf_stats_gauge(st, "posts_active");

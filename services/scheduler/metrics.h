@@ -9,6 +9,7 @@
 
 typedef struct metrics {
   qf_gauge *deliveries[METRICS_STATES];
+  qf_counter *ended[METRICS_STATES]; /* deliveries that entered a final state */
   qf_gauge *leases_outstanding;
   qf_gauge *timeline_depth;
   qf_gauge *posts_active;

@@ -22,8 +22,8 @@ typedef struct qf_histogram qf_histogram; /* observations in fixed buckets */
 #define QF_STATS_BUCKETS_MAX 16
 
 /* The stats of process proc ("scheduler"); the document carries schema, process,
- * version, pid, uptime_ms, and "counters", "gauges", "histograms", "rates" and
- * "info" objects. */
+ * version, pid, uptime_ms, and "counters", "gauges", "histograms", "rates",
+ * "details" and "info" objects. */
 qf_stats *qf_stats_new(const char *proc);
 /* Stops serving (if serving) and frees; NULL is a no-op. */
 void qf_stats_free(qf_stats *s);
@@ -55,6 +55,11 @@ void qf_stats_rate(qf_stats *s, const char *name, qf_counter *c);
 /* Sets the string value (copied) of name under "info": what a reader may need
  * that is not a number, e.g. the stats addresses the scheduler relays. */
 void qf_stats_info(qf_stats *s, const char *name, const char *value);
+
+/* Sets name under "details" to the JSON value in json_text (copied; text that
+ * does not parse renders as null): figures with a shape of their own, e.g. the
+ * scheduler's busiest posts. */
+void qf_stats_detail(qf_stats *s, const char *name, const char *json_text);
 
 /* The JSON document, newly allocated (caller frees with free()). */
 char *qf_stats_render_json(const qf_stats *s);
