@@ -29,7 +29,7 @@ test: build format-check
 
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j 2
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j 2 -LE timing
 
 fuzz: deps
 	tests/fuzz/run.sh 60

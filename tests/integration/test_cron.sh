@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: timing
 # Recurring posts. A daily schedule is listed, paused, resumed and deleted. A
 # schedule firing every minute (in Asia/Shanghai) fires twice in a row at the
 # minute boundary: the first receipt at mockchat of each occurrence's post is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: timing
 # Rate limits counted at the receiver, without head-of-line blocking:
 # (1) 200 groups at 2/s, 10 posts to all: no group receives more than 2 messages
 #     in any 1-second window (every sliding window of mockchat's record), and the
