@@ -159,7 +159,9 @@ chaos_check() {
   out=$(python3 "$CHAOS_DIR/check.py" --record "$QF_RECORD" --posts "$CHAOS_POSTS" \
     --audience "$CHAOS_AUDIENCE" --qunfa "$QF_BIN/qunfa" 2>"$QF_DIR/check.err") || rc=$?
   dup=$(sed -n 's/.*duplicated=\([0-9]*\).*/\1/p' <<<"$out")
-  CHAOS_LINE="$label $out new_duplicates=$((${dup:-0} - CHAOS_PREV_DUP))${note:+ $note}"
+  unacked=$(sed -n 's/.* unacked_posts=\([0-9]*\).*/\1/p' "$QF_DIR/check.err")
+  CHAOS_LINE="$label $out new_duplicates=$((${dup:-0} - CHAOS_PREV_DUP))"
+  CHAOS_LINE+=" unacked_posts=${unacked:-0}${note:+ $note}"
   CHAOS_PREV_DUP=${dup:-0}
   echo "$CHAOS_LINE"
   echo "$CHAOS_LINE" >>"$QF_DIR/results.txt"
