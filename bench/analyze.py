@@ -285,8 +285,12 @@ def cmd_report(a):
     out = []
     if meta:
         m = meta[0]
-        out += ["Run of %s, %s mode, %s runs per figure." % (
-            m["date"], "quick" if m.get("quick") else "full", m["reps"]), ""]
+        end = meta[-1].get("load_end")
+        out += ["Run of %s, %s mode, %s runs per figure; 1-minute load average %s "
+                "at the start, %s at the end (%s cores)." % (
+                    m["date"], "quick" if m.get("quick") else "full", m["reps"],
+                    m.get("load_start", "?"), end if end is not None else "?",
+                    m.get("nproc", "?")), ""]
     if fan:
         out += ["### Fan-out", ""] + fanout_table(fan) + [""]
         if any(r["system"] == "bullmq" for r in fan):

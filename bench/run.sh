@@ -357,10 +357,11 @@ install_deps
 build_all
 results=${BENCH_RESULTS:-$build/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$results/runs"
-printf '{"date":"%s","quick":%s,"reps":%s,"nproc":%s,"cpu":"%s","mem_kb":%s}\n' \
+printf '{"date":"%s","quick":%s,"reps":%s,"nproc":%s,"cpu":"%s","mem_kb":%s,"load_start":%s}\n' \
   "$(date -u +%Y-%m-%dT%H:%MZ)" "$([ -n "$quick" ] && echo true || echo false)" "$reps" \
   "$(nproc)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
-  "$(awk '/MemTotal/ {print $2}' /proc/meminfo)" >"$results/meta.jsonl"
+  "$(awk '/MemTotal/ {print $2}' /proc/meminfo)" "$(cut -d' ' -f1 /proc/loadavg)" \
+  >"$results/meta.jsonl"
 log "results in $results"
 has peer && peer_install
 
@@ -380,5 +381,6 @@ for rep in $(seq 1 "$reps"); do
   has precision && qunfa_precision "$rep"
   has peer && has precision && peer_precision "$rep"
 done
+printf '{"load_end":%s}\n' "$(cut -d' ' -f1 /proc/loadavg)" >>"$results/meta.jsonl"
 write_doc
 python3 "$here/analyze.py" report "$results"
