@@ -78,8 +78,7 @@ static void serve(const char *url, int n) {
 static void send_one(slot *s) {
   nng_msg *m;
   nng_msg_alloc(&m, 0);
-  nng_msg_append(m, NULL, 0);
-  static const char zeros[4096];
+  static const char zeros[4096]; /* the payload: built by appending only */
   nng_msg_append(m, zeros, payload);
   nng_aio_set_msg(s->aio, m);
   s->sending = 1;
