@@ -172,7 +172,7 @@ out:
   gateway_stop(a.gateway);
   record_close(env.rec);
   qf_stats_free(stats); /* its socket is NNG's: closed before nng_fini */
-  nng_fini(); /* waits for handlers still running on NNG's threads */
+  nng_fini();           /* waits for handlers still running on NNG's threads */
   hook_server_free(a.hooks);
   gateway_free(a.gateway);
   record_free(env.rec);

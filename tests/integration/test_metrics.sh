@@ -90,6 +90,10 @@ qf_assert_eq "store items" 1 "$(jq '[to_entries[] | select(.key | startswith("qu
 # Buckets are cumulative: never decreasing, +Inf equal to _count.
 jq -e '[to_entries[] | select(.key | test("^qunfa_dispatcher_send_latency_seconds_bucket.*dispatcher1"))
         | .value] | . == sort' "$QF_DIR/metrics.json" >/dev/null || qf_fail "buckets not cumulative"
+# Every metric the Grafana dashboard queries exists.
+for m in $(grep -o 'qunfa_[a-z_]*' "$QF_SRC/docs/grafana-dashboard.json" | sort -u); do
+  grep -q "^$m[{ ]" "$QF_DIR/metrics.txt" || qf_fail "the Grafana dashboard uses $m, which /metrics lacks"
+done
 qf_assert_eq "unknown path" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$QF_HTTP/nothing")"
 
 for name in dispatcher1 dispatcher2 scheduler store mockchat; do qf_stop "$name"; done
