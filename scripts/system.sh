@@ -12,6 +12,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/lib.sh"
 
 QF_READY_TIMEOUT=${QF_READY_TIMEOUT:-20}
+QF_MOCKCHAT_ARGS=()
+QF_DISPATCHER_ARGS=()
 
 qf_system_init() {
   QF_BIN=$1
@@ -27,7 +29,9 @@ qf_start_ready() {
 
 # The standard system: mockchat, store, scheduler and N dispatchers.
 # Sets QF_API, QF_WORK, QF_STORE, QF_HOOK (mockchat base url), QF_RECORD and
-# exports QUNFA_SERVER for the CLI.
+# exports QUNFA_SERVER for the CLI. Extra flags for mockchat and for every
+# dispatcher may be set beforehand in the arrays QF_MOCKCHAT_ARGS and
+# QF_DISPATCHER_ARGS.
 qf_start_system() {
   local dispatchers=${1:-2}
   shift || true
@@ -37,12 +41,13 @@ qf_start_system() {
   QF_RECORD=$QF_DIR/received.jsonl
   QF_HOOK=http://127.0.0.1:$(qf_free_port)
   export QUNFA_SERVER=$QF_API
-  qf_start_ready mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_RECORD" || return 1
+  qf_start_ready mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_RECORD" \
+    "${QF_MOCKCHAT_ARGS[@]}" || return 1
   qf_start_ready store qunfa-store --listen "$QF_STORE" --data "$QF_DIR/store" || return 1
   qf_start_scheduler "$@" || return 1
   local i
   for i in $(seq 1 "$dispatchers"); do
-    qf_start_dispatcher "dispatcher$i" || return 1
+    qf_start_dispatcher "dispatcher$i" "${QF_DISPATCHER_ARGS[@]}" || return 1
   done
 }
 
