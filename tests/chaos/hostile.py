@@ -64,7 +64,7 @@ def recv_exact(s, n):
 
 def closed_by_peer(s, seconds):
     """True if the peer closes (EOF or reset) within SECONDS."""
-    s.settimeout(0.2)
+    s.settimeout(min(0.2, float(seconds)))
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:

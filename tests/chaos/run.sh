@@ -59,7 +59,7 @@ for part in ${only//,/ }; do
   hostile) bash "$HERE/hostile.sh" "$seed" "${hostile_args[@]}" ;;
   netns) bash "$HERE/netns.sh" "${netns_args[@]}" "$seed" ;;
   *) echo "run.sh: unknown part '$part'" >&2; false ;;
-  esac 2>&1 | grep -v '^.*lib.sh: line [0-9]*: *[0-9]* Killed'
+  esac 2>&1 | grep --line-buffered -v '^.*lib.sh: line [0-9]*: *[0-9]* Killed'
   rc=${PIPESTATUS[0]}
   [ "$rc" -eq 0 ] || failed+=("$part(exit $rc)")
 done
