@@ -38,6 +38,9 @@ qf_init() {
 }
 
 qf_cleanup() {
+  # Runs from the EXIT trap: a process that died on its own makes kill fail,
+  # which must not turn the test's own exit status into a failure (set -e).
+  set +e
   local name
   for name in "${!QF_PIDS[@]}"; do
     qf_kill "$name"
