@@ -124,4 +124,4 @@ if [ "$CREATE_KILLS" -gt 0 ]; then
   all_alive "CreatePost kills" || true
   chaos_check "create-kills=$CREATE_KILLS" "settle=$settle" || true
 fi
-qf_finish
+chaos_finish

@@ -176,3 +176,18 @@ chaos_check() {
 chaos_rss() {
   awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
 }
+
+# chaos_finish: stops every process still running with SIGTERM (each must exit 0
+# within 15 s: a clean shutdown after the faults is judged too), fails on any
+# sanitizer report in their logs, then qf_finish.
+chaos_finish() {
+  local name
+  for name in "${!QF_PIDS[@]}"; do
+    qf_stop "$name" 15 || QF_KEEP=1
+  done
+  if grep -lE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' \
+    "$QF_DIR"/*.err "$QF_DIR"/*.log >"$QF_DIR/sanitizer.txt" 2>/dev/null; then
+    chaos_fail "sanitizer reports in: $(tr '\n' ' ' <"$QF_DIR/sanitizer.txt")"
+  fi
+  qf_finish
+}

@@ -139,4 +139,4 @@ PY
 )
 echo "  rate $RATE_N/s at the receiver: $windows"
 [[ $windows == window_violations=0* ]] || chaos_fail "a group received more than $RATE_N in 1 s"
-qf_finish
+chaos_finish
