@@ -11,6 +11,7 @@
 #include "qf/log.h"
 #include "qf/rpc.h"
 #include "qf/stats.h"
+#include "qf/watchdog.h"
 #include "store.pb-c.h"
 
 #include <signal.h>
@@ -68,6 +69,8 @@ static void close_signal(uv_signal_t *h) {
 static void shut_down(app *a) {
   items_close(a->its);
   a->its = NULL;
+  /* Everything is durable: nothing is lost if closing the socket hangs. */
+  qf_watchdog_exit_after(QF_WATCHDOG_SHUTDOWN_MS, "close");
   qf_rpc_server_stop(a->srv);
   a->srv = NULL;
   close_signal(&a->sigterm);

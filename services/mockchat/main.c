@@ -8,6 +8,7 @@
 #include "qf/config.h"
 #include "qf/log.h"
 #include "qf/stats.h"
+#include "qf/watchdog.h"
 
 #include <nng/nng.h>
 #include <signal.h>
@@ -32,6 +33,9 @@ static void close_signal(uv_signal_t *h) {
 static void on_signal(uv_signal_t *h, int signum) {
   app *a = h->data;
   a->stopped_by = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+  /* Every accepted message is already in the record (written before it is
+   * answered): nothing is lost if closing the server hangs. */
+  qf_watchdog_exit_after(QF_WATCHDOG_SHUTDOWN_MS, "close");
   hook_server_stop(a->hooks);
   gateway_stop(a->gateway);
   close_signal(&a->sigterm);

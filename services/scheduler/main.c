@@ -28,6 +28,7 @@
 #include "qf/err.h"
 #include "qf/log.h"
 #include "qf/stats.h"
+#include "qf/watchdog.h"
 #include "ready.h"
 #include "recur.h"
 #include "results.h"
@@ -161,6 +162,8 @@ static void finish_shutdown(app *a) {
   }
   commit_flush(s->work);
   commit_flush(s->client);
+  /* Everything is durable: nothing is lost if closing the sockets hangs. */
+  qf_watchdog_exit_after(QF_WATCHDOG_SHUTDOWN_MS, "close");
   metrics_http_stop(a->web);
   sampler_close(a->smp);
   a->web = NULL;
