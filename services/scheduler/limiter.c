@@ -1,5 +1,6 @@
 #include "limiter.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,8 @@ struct limits {
   limits_opts o;
   int64_t restore_us; /* o.restore_at_ms on the monotonic clock; 0 = none */
   lkey global;
-  ginfo **gb; /* groups by id */
+  int64_t global_tol_us; /* the global key's tolerance, (B - 1) floor(T) */
+  ginfo **gb;            /* groups by id */
   size_t ngb, ng;
   skey **sb; /* shared keys by name */
   size_t nsb, ns;
@@ -58,7 +60,8 @@ void limits_platform(const limits *l, qf_gcra_limit *out, uint32_t count,
   qf_gcra_limit_init(out, count, (period_ms + l->o.margin_ms) * 1000);
 }
 
-/* Group keys are taken when a lease ends (see the header): no margin. */
+/* A group's key is a window log of when its leases ended (see the header): no
+ * margin. */
 static void key_limit(const limits *l, const lkey *k, qf_gcra_limit *out,
                       uint32_t count, int64_t period_ms) {
   if (k->tier == TIER_GROUP)
@@ -67,8 +70,17 @@ static void key_limit(const limits *l, const lkey *k, qf_gcra_limit *out,
     limits_platform(l, out, count, period_ms);
 }
 
+/* A group's lkey is the first member of its ginfo. */
+static ginfo *group_of(const lkey *k) {
+  return (ginfo *)k;
+}
+
+static int64_t window_us(const qf_gcra_limit *lim) {
+  return lim->step_us * lim->count + lim->step_rem;
+}
+
 /* Sets k's limits. A new key counts as used at the restore point; a key whose
- * limits change counts as used now (gcra.h). */
+ * limits change counts as used now (gcra.h, wlog.h). */
 static void key_limits(limits *l, lkey *k, const drate *r, size_t n, bool fresh) {
   qf_gcra_limit lim[LIMITS_CELLS];
   uint8_t m = 0;
@@ -79,6 +91,13 @@ static void key_limits(limits *l, lkey *k, const drate *r, size_t n, bool fresh)
     return;
   int64_t at = fresh ? l->restore_us : qf_clock_mono_us();
   k->n = m;
+  for (uint8_t i = 0; i < LIMITS_CELLS && k->tier == TIER_GROUP; i++) {
+    wlog *w = &group_of(k)->win[i];
+    if (i < m)
+      wlog_init(w, lim[i].count, window_us(&lim[i]), at);
+    else
+      wlog_free(w);
+  }
   for (uint8_t i = 0; i < m; i++) {
     k->limit[i] = lim[i];
     k->cell[i] = (qf_gcra_cell)QF_GCRA_CELL_INIT;
@@ -140,9 +159,18 @@ limits *limits_new(const limits_opts *o) {
   l->global.tier = TIER_GLOBAL;
   if (o->global.count > 0) {
     /* The operator's own limit: no receiver to allow for, so no margin. */
-    qf_gcra_limit_init(&l->global.limit[0], o->global.count,
-                       o->global.period_ms * 1000);
+    qf_gcra_limit *g = &l->global.limit[0];
+    int64_t extra;
+    qf_gcra_limit_init(g, o->global.count, o->global.period_ms * 1000);
     l->global.n = 1;
+    extra = (int64_t)o->global.count * LIMITS_GLOBAL_BURST_MS / o->global.period_ms;
+    if (extra > (int64_t)o->global.count - 1)
+      extra = (int64_t)o->global.count - 1;
+    /* Whole microseconds: (B - 1) floor(T) keeps N + B takes W apart. Take i
+     * happens at r_i with ceil(v_i) - tol <= r_i <= ceil(v_i) (v_i its virtual
+     * time, gcra.h), and v_{i+k} >= v_i + kT, so N + B - 1 steps later
+     * r - r_i >= ceil(v_i + W + (B - 1) T) - ceil(v_i) - tol >= W. */
+    l->global_tol_us = extra * g->step_us;
   }
   return l;
 }
@@ -153,6 +181,8 @@ void limits_free(limits *l) {
   for (size_t i = 0; i < l->ngb; i++)
     for (ginfo *g = l->gb[i], *next; g != NULL; g = next) {
       next = g->hnext;
+      for (int j = 0; j < LIMITS_CELLS; j++)
+        wlog_free(&g->win[j]);
       free(g);
     }
   for (size_t i = 0; i < l->nsb; i++)
@@ -306,10 +336,51 @@ size_t limits_chain(ginfo *g, lkey *out[LIMITS_CHAIN]) {
   return n;
 }
 
+/* The global key with its tolerance: it conforms at now when it would at
+ * now + tol without one. */
+static int64_t global_peek(const limits *l, int64_t now_us) {
+  const lkey *k = &l->global;
+  int64_t at;
+  if (k->n == 0)
+    return 0;
+  at = qf_gcra_peek(&k->cell[0], &k->limit[0], now_us + l->global_tol_us);
+  return at == 0 ? 0 : at - l->global_tol_us;
+}
+
+/* A take within the tolerance happens at ceil(TAT), which keeps the chain of
+ * virtual times exact (gcra.h), so the long-run rate stays N per W. */
+static void global_take(limits *l, int64_t now_us) {
+  lkey *k = &l->global;
+  int64_t at;
+  if (k->n == 0)
+    return;
+  at = qf_gcra_peek(&k->cell[0], &k->limit[0], now_us);
+  qf_gcra_take(&k->cell[0], &k->limit[0], at == 0 ? now_us : at);
+}
+
+static int64_t group_peek(const lkey *k, int64_t now_us) {
+  const ginfo *g = (const ginfo *)k;
+  int64_t at = 0;
+  for (uint8_t i = 0; i < k->n; i++) {
+    int64_t t = wlog_peek(&g->win[i], k->inflight, now_us);
+    if (t > at)
+      at = t;
+  }
+  return at;
+}
+
 int64_t limits_peek(const lkey *k, int64_t now_us) {
   int64_t at = now_us < k->hold_us ? k->hold_us : 0;
-  if (k->inflight > 0)
-    return INT64_MAX;
+  if (k->tier == TIER_GLOBAL) {
+    /* The global key is the limits' own member. */
+    const limits *l = (const limits *)((const char *)k - offsetof(limits, global));
+    int64_t t = global_peek(l, now_us);
+    return t > at ? t : at;
+  }
+  if (k->tier == TIER_GROUP) {
+    int64_t t = group_peek(k, now_us);
+    return t > at ? t : at;
+  }
   for (uint8_t i = 0; i < k->n; i++) {
     int64_t t = qf_gcra_peek(&k->cell[i], &k->limit[i], now_us);
     if (t > at)
@@ -321,20 +392,23 @@ int64_t limits_peek(const lkey *k, int64_t now_us) {
 int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker,
                     bool *inflight) {
   lkey *chain[LIMITS_CHAIN + 1];
-  qf_gcra_cell *cells[(LIMITS_CHAIN + 1) * LIMITS_CELLS];
-  const qf_gcra_limit *lims[(LIMITS_CHAIN + 1) * LIMITS_CELLS];
+  qf_gcra_cell *cells[LIMITS_CHAIN * LIMITS_CELLS];
+  const qf_gcra_limit *lims[LIMITS_CHAIN * LIMITS_CELLS];
   size_t nk = limits_chain(g, chain), nc = 0;
-  int64_t rc;
   chain[nk++] = &l->global;
   *blocker = NULL;
   *inflight = false;
+  for (size_t i = 0; i < g->key.n; i++)
+    wlog_trim(&g->win[i], now_us); /* nothing of it counts any more: free it */
   for (size_t i = 0; i < nk; i++) {
     int64_t at;
     if (chain[i]->hold_us > now_us) {
       *blocker = chain[i];
       return chain[i]->hold_us;
     }
-    for (uint8_t j = 0; j < chain[i]->n && chain[i]->tier != TIER_GROUP; j++) {
+    for (uint8_t j = 0; j < chain[i]->n && chain[i]->tier != TIER_GROUP &&
+                        chain[i]->tier != TIER_GLOBAL;
+         j++) {
       cells[nc] = &chain[i]->cell[j];
       lims[nc++] = &chain[i]->limit[j];
     }
@@ -343,23 +417,22 @@ int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker,
       return at;
     }
   }
-  if ((rc = qf_gcra_take_all(cells, lims, nc, now_us)) == 0 && g->key.n > 0) {
+  /* Every key conformed at now_us: the takes succeed. */
+  (void)qf_gcra_take_all(cells, lims, nc, now_us);
+  global_take(l, now_us);
+  if (g->key.n > 0) {
     g->key.inflight++;
     *inflight = true;
   }
-  return rc;
+  return 0;
 }
 
 void limits_done(ginfo *g, int64_t now_us, bool sent) {
   lkey *k = &g->key;
   if (k->inflight > 0)
     k->inflight--;
-  for (uint8_t i = 0; sent && i < k->n; i++) {
-    /* The lease was issued at or after TAT, so now conforms; should the limit
-     * have changed meanwhile, counting the key as used now is as safe. */
-    if (qf_gcra_take(&k->cell[i], &k->limit[i], now_us) != 0)
-      qf_gcra_restore(&k->cell[i], &k->limit[i], now_us);
-  }
+  for (uint8_t i = 0; sent && i < k->n; i++)
+    wlog_done(&g->win[i], now_us);
 }
 
 void limits_hold(lkey *k, int64_t until_us) {

@@ -8,16 +8,22 @@
  * when every one of them conforms; limits_take takes a cell of each at once or
  * none (qf_gcra_take_all).
  *
- * Limits counted at the receiver. A group's own limit is exact whatever the
- * delay between a lease and its message reaching the receiver: a limited group
- * has at most one lease out at a time, and its cells are taken when that lease
- * ends (its result came back or it expired: by then the message has reached the
- * receiver or never will), not when it is issued. The next lease must conform
- * to that, so N + 1 messages of a group never arrive within W. Shared keys
- * (account, dialect) take their cells at lease time, for throughput, and are
- * enforced as N per (W + margin): a message reaching the receiver up to margin
- * later than its lease still keeps every window of W within N. The global limit
- * is the operator's own and gets no margin.
+ * Limits counted at the receiver. A group's own limits are exact whatever the
+ * delay between a lease and its message reaching the receiver: each is a window
+ * log (wlog.h) of the instants its leases ended (a result came back or the
+ * lease expired: by then the message has reached the receiver or never will),
+ * and a lease still out counts as arriving within every window that reaches
+ * the present. Up to N leases of a group may be out at once, so a busy group
+ * runs close to its limit instead of one message per round trip. Shared keys
+ * (account, dialect) take their cells at lease time and are enforced as N per
+ * (W + margin): a message reaching the receiver up to margin later than its
+ * lease still keeps every window of W within N.
+ *
+ * The global limit is the operator's own: no margin, and a burst of B leases
+ * (GCRA with tolerance (B - 1) T, B - 1 = N * LIMITS_GLOBAL_BURST_MS / W
+ * rounded down, at most N - 1), so leases taken a little late (timer granularity, a
+ * Lease call in transit) catch up and the achieved rate is the set one. Guarantee: at
+ * most N + B - 1 leases in any window of W, and N per W in the long run.
  *
  * Restarts: no state of a cell is saved. Every key counts as used at the
  * restore point given at start-up (qf_gcra_restore): a wall-clock instant by
@@ -41,31 +47,34 @@
 #include "qf/group.h"
 #include "qf/kv.h"
 #include "qf/tz.h"
+#include "wlog.h"
 
 #define LIMITS_CELLS 2
 #define LIMITS_CHAIN 3 /* group, account, dialect; global apart */
+#define LIMITS_GLOBAL_BURST_MS 100
 
 enum limits_tier { TIER_GROUP, TIER_ACCOUNT, TIER_DIALECT, TIER_GLOBAL };
 
 typedef struct parkq parkq; /* ready.c: deliveries waiting for a key */
 
 typedef struct lkey {
-  qf_gcra_cell cell[LIMITS_CELLS];
+  qf_gcra_cell cell[LIMITS_CELLS]; /* shared and global keys; groups: ginfo.win */
   qf_gcra_limit limit[LIMITS_CELLS];
-  uint8_t n;         /* limits in force; 0 = none */
-  uint8_t tier;      /* enum limits_tier */
-  uint8_t state;     /* ready.c's: idle, waiting (in its heap) or due */
-  uint8_t due_rank;  /* ready.c's: the due list it is on */
-  uint32_t inflight; /* group keys: leases out (0 or 1); the key waits for them */
-  int64_t hold_us;   /* nothing conforms before this (Retry-After); 0 = none */
-  parkq *pq;         /* ready.c's; NULL = nothing parked */
+  uint8_t n;                  /* limits in force; 0 = none */
+  uint8_t tier;               /* enum limits_tier */
+  uint8_t state;              /* ready.c's: idle, waiting (in its heap) or due */
+  uint8_t due_rank;           /* ready.c's: the due list it is on */
+  uint32_t inflight;          /* group keys: leases out (at most the smallest N) */
+  int64_t hold_us;            /* nothing conforms before this (Retry-After); 0 = none */
+  parkq *pq;                  /* ready.c's; NULL = nothing parked */
   struct lkey *dnext, *dprev; /* ready.c's due list */
   const char *name;           /* for logs: a group id, "dialect/account", ... */
 } lkey;
 
 /* A group as the limiter sees it. */
 typedef struct ginfo {
-  lkey key;
+  lkey key;                   /* first: a group's lkey is its ginfo */
+  wlog win[LIMITS_CELLS];     /* the group's limits, key.n of them */
   lkey *up[LIMITS_CHAIN - 1]; /* account, dialect keys; NULL when none */
   const qf_tz *tz;            /* NULL = UTC */
   qf_quiet quiet;
@@ -106,17 +115,19 @@ lkey *limits_global(limits *l);
 size_t limits_chain(ginfo *g, lkey *out[LIMITS_CHAIN]);
 
 /* 0 when k conforms at now_us, else the earliest instant it might: INT64_MAX
- * while a lease of it is out (it conforms again once the lease ends). */
+ * while as many leases of it are out as its limit allows (it may conform again
+ * once one ends). */
 int64_t limits_peek(const lkey *k, int64_t now_us);
 /* Leases one delivery of g at now_us if every key conforms: takes a cell of
  * every shared key and of the global key, and counts the lease out on the
  * group's key when it is limited (*inflight set: call limits_done when the
- * lease ends). Returns 0 then; otherwise changes nothing, *blocker is the
- * lowest-tier key that does not conform and the result is when it might. */
+ * lease ends). Returns 0 then; otherwise changes nothing (but may free a
+ * stale window log), *blocker is the lowest-tier key that does not conform and
+ * the result is when it might. */
 int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker,
                     bool *inflight);
 /* A lease counted out on g's key ended at now_us: if it may have been sent
- * (anything but given back unused), the group's cells are taken now. */
+ * (anything but given back unused), it is logged as arrived by now. */
 void limits_done(ginfo *g, int64_t now_us, bool sent);
 /* Nothing of k conforms before until_us (a platform asked to slow down). */
 void limits_hold(lkey *k, int64_t until_us);
