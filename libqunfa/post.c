@@ -1,5 +1,7 @@
 /* Posts: create one, read its status and its deliveries. */
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "client.h"
 
@@ -18,6 +20,18 @@ int qunfa_priority_parse(const char *s, qunfa_priority *out) {
     }
   }
   return QF_EINVAL;
+}
+
+/* A fresh idempotency key for one CreatePost: 128 random bits in hex. The
+ * request carries it on every resend, so a post whose reply was lost to a
+ * scheduler restart is answered, not created twice. */
+static int new_post_key(char out[33]) {
+  unsigned char r[16];
+  if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+    return QF_EINTERNAL;
+  for (size_t i = 0; i < sizeof r; i++)
+    snprintf(out + 2 * i, 3, "%02x", r[i]);
+  return 0;
 }
 
 int qunfa_post_create_with(qunfa_client *c, const char *audience, const char *text,
@@ -45,6 +59,14 @@ int qunfa_post_create_with(qunfa_client *c, const char *audience, const char *te
   req.priority = (Qunfa__Priority)o->priority;
   req.expires_ms = o->expires_ms;
   req.ignore_quiet = o->ignore_quiet != 0;
+  char key[33];
+  if (o->idempotency_key) {
+    req.idempotency_key = (char *)o->idempotency_key;
+  } else if (new_post_key(key) == 0) {
+    req.idempotency_key = key;
+  } else {
+    return qunfa_client_fail(c, QF_EINTERNAL, "no randomness for the post's key");
+  }
   if ((rc = qunfa_client_call(c, "CreatePost", &req.base, &reply)) != 0)
     return rc;
   r = (Qunfa__CreatePostReply *)reply;

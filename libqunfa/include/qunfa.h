@@ -126,6 +126,10 @@ typedef struct qunfa_post_opts {
   qunfa_priority priority; /* default normal */
   int64_t expires_ms;      /* UTC ms after which nothing unsent goes out; 0 = never */
   int ignore_quiet;        /* urgent or live only: send during quiet hours */
+  /* At most 128 bytes naming this post: creating again with the same key
+   * answers the post made first (a script may retry safely). NULL = a fresh
+   * random key, which still makes this one call's resends safe. */
+  const char *idempotency_key;
 } qunfa_post_opts;
 
 /* Parses "urgent", "live", "normal" or "bulk" into *out. QF_EINVAL otherwise. */

@@ -5,7 +5,7 @@
 #include "output.h"
 #include "qf/clock.h"
 
-static const char *to, *text, *at, *priority, *expires, *cron, *tz;
+static const char *to, *text, *at, *priority, *expires, *cron, *tz, *key;
 static bool ignore_quiet;
 
 static qf_flag post_flags[] = {
@@ -42,13 +42,19 @@ static qf_flag post_flags[] = {
      .type = QF_FLAG_BOOL,
      .dst = &ignore_quiet,
      .help = "urgent or live posts only: send during the groups' quiet hours"},
+    {.name = "key",
+     .type = QF_FLAG_STR,
+     .dst = &key,
+     .help = "an idempotency key (at most 128 bytes): posting again with the same key "
+             "prints the post made first instead of making another"},
 };
 
 static const cli_command post_cmd = {
     .prog = "qunfa post",
     .usage =
         "--to AUDIENCE --text TEXT [--at TIME] [--priority CLASS] [--expires TIME] "
-        "[--ignore-quiet] [--json]\n   or: qunfa post --cron EXPR [--tz ZONE] --to "
+        "[--ignore-quiet] [--key KEY] [--json]\n   or: qunfa post --cron EXPR [--tz "
+        "ZONE] --to "
         "AUDIENCE --text TEXT [--json]",
     .summary =
         "Schedules a text post to AUDIENCE (all, group:g1,g2, tag:NAME, combined "
@@ -71,6 +77,7 @@ static int check_guard_flags(qunfa_post_opts *o) {
       o->priority != QUNFA_PRIORITY_LIVE)
     return cli_usage_error(&post_cmd, "--ignore-quiet needs --priority urgent or live");
   o->ignore_quiet = ignore_quiet;
+  o->idempotency_key = key;
   return -1;
 }
 

@@ -1,6 +1,7 @@
 /* Encoding of the scheduler's records into LMDB keys and values. */
 #include "db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,30 @@ static void put_meta_u64(qf_kv_batch *b, const char *key, uint64_t v64) {
 
 void db_put_next_post_id(qf_kv_batch *b, uint64_t next) {
   put_meta_u64(b, next_post_key, next);
+}
+
+/* Idempotency keys live in meta under a prefix no other meta key has. */
+static size_t post_key(char *k, size_t len, const char *key) {
+  int n = snprintf(k, len, "post_key:%s", key);
+  return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+void db_put_post_key(qf_kv_batch *b, const char *key, uint64_t id) {
+  char k[DB_POST_KEY_MAX + 16];
+  uint8_t v[8];
+  qf_kv_put_be64(v, id);
+  qf_kv_batch_put(b, DB_META, k, post_key(k, sizeof k, key), v, sizeof v);
+}
+
+int db_get_post_key(qf_kv_txn *txn, const char *key, uint64_t *id) {
+  char k[DB_POST_KEY_MAX + 16];
+  qf_kv_val v;
+  int rc = qf_kv_get(txn, DB_META, k, post_key(k, sizeof k, key), &v);
+  if (rc == 0 && v.len != 8)
+    rc = QF_EPROTO;
+  if (rc == 0)
+    *id = qf_kv_get_be64(v.data);
+  return rc;
 }
 
 void db_put_next_schedule_id(qf_kv_batch *b, uint64_t next) {

@@ -34,6 +34,9 @@ enum db_index {
 /* Opens the environment under dir. QF_EIO (logged) when dir is unusable. */
 int db_open(qf_kv **out, const char *dir);
 
+/* The longest idempotency key of a CreatePost. */
+#define DB_POST_KEY_MAX 128
+
 void db_delivery_key(uint8_t k[DB_DELIVERY_KEY], uint64_t post, uint32_t seq);
 void db_timeline_key(uint8_t k[DB_TIMELINE_KEY], int64_t due_ms, uint64_t post);
 
@@ -48,12 +51,16 @@ void db_put_next_post_id(qf_kv_batch *b, uint64_t next);
 void db_put_schedule(qf_kv_batch *b, const Qunfa__Schedule *sc);
 void db_del_schedule(qf_kv_batch *b, uint64_t id);
 void db_put_next_schedule_id(qf_kv_batch *b, uint64_t next);
+/* Remembers that the CreatePost with idempotency key key made post id. */
+void db_put_post_key(qf_kv_batch *b, const char *key, uint64_t id);
 
 /* Reads. On 0 *out is unpacked and handed over (free with
  * protobuf_c_message_free_unpacked). QF_ENOTFOUND when absent, QF_EPROTO (logged)
  * when the stored bytes do not unpack. */
 int db_get_post(qf_kv_txn *txn, uint64_t id, Qunfa__Post **out);
 int db_get_group(qf_kv_txn *txn, const char *id, Qunfa__Group **out);
+/* The post made under idempotency key key: QF_ENOTFOUND when none. */
+int db_get_post_key(qf_kv_txn *txn, const char *key, uint64_t *id);
 /* The next post id to hand out (1 on a new store). */
 int db_get_next_post_id(qf_kv *kv, uint64_t *out);
 /* The next schedule id to hand out (1 on a new store). */

@@ -33,6 +33,7 @@ typedef struct creating {
   uint8_t content_id[32];
   posts_done_fn done; /* instead of a reply: a post made by the scheduler */
   void *arg;
+  const char *key; /* the request's idempotency key (borrowed), or NULL */
 } creating;
 
 static void creating_free(creating *c) {
@@ -126,6 +127,8 @@ static void write_post(creating *c) {
     db_put_delivery(b, c->rec.id, (uint32_t)i, &d);
   }
   db_put_timeline(b, c->rec.due_ms, c->rec.id);
+  if (c->key)
+    db_put_post_key(b, c->key, c->rec.id);
   commit_defer(s->client, on_committed, c);
 }
 
@@ -194,8 +197,39 @@ static bool check_guards(qf_rpc_call *call, const Qunfa__CreatePostRequest *req)
   return true;
 }
 
+/* Answers a CreatePost whose idempotency key already made a post (a retry that
+ * outlived a restart) with that post; false when the key is new. */
+static bool answer_repeat(sched *s, qf_rpc_call *call, const char *key) {
+  qf_kv_txn *txn = NULL;
+  Qunfa__Post *p = NULL;
+  uint64_t id;
+  int rc = qf_kv_read_begin(s->kv, &txn);
+  if (rc == 0 && (rc = db_get_post_key(txn, key, &id)) == 0)
+    rc = db_get_post(txn, id, &p);
+  qf_kv_read_end(txn);
+  if (rc == QF_ENOTFOUND)
+    return false;
+  if (rc != 0) {
+    qf_rpc_reply_error(call, rc, "idempotency key could not be read: %s",
+                       qf_strerror(rc));
+    return true;
+  }
+  Qunfa__CreatePostReply reply = QUNFA__CREATE_POST_REPLY__INIT;
+  reply.post_id = p->id;
+  reply.total = p->total;
+  qf_rpc_reply(call, &reply.base);
+  qf_log_info("post_repeat", "post=%llu", (unsigned long long)p->id);
+  protobuf_c_message_free_unpacked(&p->base, NULL);
+  return true;
+}
+
 static bool check_request(qf_rpc_call *call, const Qunfa__CreatePostRequest *req) {
   size_t n = req->text ? strlen(req->text) : 0;
+  if (req->idempotency_key && strlen(req->idempotency_key) > DB_POST_KEY_MAX) {
+    qf_rpc_reply_error(call, QF_EINVAL, "idempotency_key: longer than %d bytes",
+                       DB_POST_KEY_MAX);
+    return false;
+  }
   if (n == 0) {
     qf_rpc_reply_error(call, QF_EINVAL, "text: must not be empty");
     return false;
@@ -229,9 +263,15 @@ void posts_on_create(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) 
   }
   if (!check_request(call, req))
     return;
+  const char *key = req->idempotency_key;
+  if (key && !*key)
+    key = NULL;
+  if (key && answer_repeat(s, call, key))
+    return;
   c = qf_calloc(1, sizeof(*c));
   c->s = s;
   c->call = call;
+  c->key = key; /* the request lives until the call is answered */
   qunfa__post__init(&c->rec);
   c->rec.due_ms = req->at_ms > 0 ? req->at_ms : qf_clock_now_ms();
   c->rec.priority = req->priority;
