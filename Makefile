@@ -7,7 +7,7 @@ DEB_PKGS := cmake make gcc pkg-config libnng-dev libprotobuf-c-dev protobuf-c-co
 	liblmdb-dev libuv1-dev libcriterion-dev libcurl4-openssl-dev libjansson-dev \
 	libssl-dev jq curl clang-format python3 tmux chromium clang libclang-rt-14-dev
 
-.PHONY: deps build build-asan test test-asan fuzz fuzz-short format format-check demo clean
+.PHONY: deps build build-asan test test-asan fuzz fuzz-short chaos bench bench-quick format format-check demo clean
 
 deps:
 	@scripts/deps.sh $(DEB_PKGS)
@@ -36,6 +36,18 @@ fuzz: deps
 
 fuzz-short: deps
 	tests/fuzz/run.sh 10
+
+# Kill -9 rounds, cut links between namespaces, hostile peers (docs/chaos.md).
+chaos: build
+	QF_BIN=$(BUILD)/services QF_SRC=$(CURDIR) tests/chaos/run.sh --long
+
+# Fan-out, firing precision and the stack's ceilings, beside BullMQ on Redis
+# (docs/benchmarks.md). bench-quick: smaller sizes, about 8 minutes.
+bench: deps
+	bench/run.sh
+
+bench-quick: deps
+	BENCH_QUICK=1 bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
