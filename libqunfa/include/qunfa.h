@@ -209,6 +209,44 @@ int qunfa_schedule_delete(qunfa_client *c, uint64_t id, Qunfa__Schedule **out);
 /* NULL is a no-op. */
 void qunfa_schedule_free(Qunfa__Schedule *s);
 
+/* Flash sales (docs/live-and-sales.md): reminders before the start, the
+ * announcement at the start (urgent), nothing unsent after the end, a sold-out
+ * follow-up to the groups that received the announcement when the stock
+ * reaches 0. Zero-initialise the options; strings are borrowed. */
+typedef struct qunfa_sale_opts {
+  const char *item;
+  const char *price;      /* as shown: "9.90" (digits, at most two decimals) */
+  const char *orig_price; /* "99" */
+  uint32_t stock;
+  int64_t start_ms, end_ms; /* UTC ms; the end after now and the start */
+  const char *audience;
+  const char *link;         /* NULL = none */
+  const int64_t *remind_ms; /* offsets before the start; a past one is dropped */
+  size_t nremind;
+} qunfa_sale_opts;
+
+/* Creates a sale. On 0, *out (may be NULL) is the sale with its post ids,
+ * handed over (free with qunfa_sale_free). QF_EINVAL for bad fields (the
+ * sentence names which). */
+int qunfa_sale_create(qunfa_client *c, const qunfa_sale_opts *o, Qunfa__Sale **out);
+/* Sets the stock of sale; 0 sells it out (once: a sold-out sale's stock stays
+ * 0). *out (may be NULL) as above. QF_ENOTFOUND for an unknown sale. */
+int qunfa_sale_stock(qunfa_client *c, uint64_t sale, uint32_t stock, Qunfa__Sale **out);
+/* Reads a sale. *out handed over. QF_ENOTFOUND for an unknown sale. */
+int qunfa_sale_get(qunfa_client *c, uint64_t sale, Qunfa__Sale **out);
+/* NULL is a no-op. */
+void qunfa_sale_free(Qunfa__Sale *s);
+
+/* Recalls post: nothing more of it is sent, and the messages sent are deleted
+ * where the platform can (Telegram). On 0, *out is handed over (free with
+ * qunfa_recall_free): `recall_post_id` is the post whose deliveries delete
+ * (follow it with qunfa_post_status and qunfa_deliveries_list: a failed one
+ * says why), `skipped` the delivered messages that cannot be deleted and why.
+ * QF_ENOTFOUND for an unknown post. */
+int qunfa_post_recall(qunfa_client *c, qunfa_post_id post, Qunfa__RecallReply **out);
+/* NULL is a no-op. */
+void qunfa_recall_free(Qunfa__RecallReply *r);
+
 /* The lower-case name of a delivery state: "pending", "leased", "delivered",
  * "failed", "expired", "cancelled"; "unknown" for other values. Constant. */
 const char *qunfa_delivery_state_name(Qunfa__DeliveryState state);

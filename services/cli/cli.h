@@ -67,6 +67,10 @@ int cli_schedules_list(int argc, char **argv);
 int cli_schedules_pause(int argc, char **argv);
 int cli_schedules_resume(int argc, char **argv);
 int cli_schedules_delete(int argc, char **argv);
+int cli_sale_create(int argc, char **argv);
+int cli_sale_stock(int argc, char **argv);
+int cli_sale_show(int argc, char **argv);
+int cli_recall(int argc, char **argv);
 /* `qunfa post --cron`: creates a schedule (strings borrowed). */
 int cli_post_schedule(const cli_global *g, const char *cron, const char *tz,
                       const char *to, const char *text);

@@ -31,6 +31,10 @@ static const command commands[] = {
     {"schedules", "pause", cli_schedules_pause},
     {"schedules", "resume", cli_schedules_resume},
     {"schedules", "delete", cli_schedules_delete},
+    {"flash-sale", "create", cli_sale_create},
+    {"flash-sale", "stock", cli_sale_stock},
+    {"flash-sale", "show", cli_sale_show},
+    {"recall", NULL, cli_recall},
 };
 
 static const char usage_text[] =
@@ -57,6 +61,9 @@ static const char usage_text[] =
     "  schedules list                      list the recurring posts\n"
     "  schedules pause|resume|delete ID    change a recurring post\n"
     "  audience EXPR                       count and sample the groups EXPR matches\n"
+    "  flash-sale create|stock|show        flash sales: reminders, the announcement, "
+    "sold out\n"
+    "  recall POST                         cancel POST and delete its sent messages\n"
     "  stats --stats-url URL[,URL...]      every process's counters in one table\n"
     "  top --stats-url URL[,URL...]        the same, live (q quits)\n"
     "\n"
@@ -156,6 +163,18 @@ static const char schedules_usage[] =
     "\n"
     "`qunfa schedules SUBCOMMAND --help` shows a subcommand's flags.\n";
 
+static const char sale_usage[] =
+    "Usage: qunfa flash-sale SUBCOMMAND [ARGS] [--json]\n"
+    "\n"
+    "Subcommands:\n"
+    "  create --item NAME --price P --orig-price P --stock N --start TIME --end TIME\n"
+    "         --to AUDIENCE [--remind 1h,5m] [--link URL]\n"
+    "                 create a sale; prints its id\n"
+    "  stock ID N     set the stock; 0 sells out\n"
+    "  show ID        the sale and its posts\n"
+    "\n"
+    "`qunfa flash-sale SUBCOMMAND --help` shows a subcommand's flags.\n";
+
 static int family(int argc, char **argv, int w1, const char *name, const char *usage,
                   const char *subs) {
   int help = 0, w2 = next_word(argc, argv, w1 + 1, &help);
@@ -226,6 +245,8 @@ int main(int argc, char **argv) {
   if (strcmp(argv[w1], "schedules") == 0)
     return family(argc, argv, w1, "schedules", schedules_usage,
                   "list, pause, resume or delete");
+  if (strcmp(argv[w1], "flash-sale") == 0)
+    return family(argc, argv, w1, "flash-sale", sale_usage, "create, stock or show");
   if (!family_known(argv[w1]))
     return usage_error("unknown command \"%s\"", argv[w1]);
   return run(find(argv[w1], NULL), argc, argv, w1, -1);

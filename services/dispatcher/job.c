@@ -1,5 +1,7 @@
 #include "job.h"
 
+#include "recall.h"
+
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/err.h"
@@ -136,12 +138,52 @@ static int render_text(const Qunfa__Lease *l, const content_view *v, char **out,
   return qf_template_render(v->text, &vars, out, &len, why, QF_DIALECT_ERROR_LEN);
 }
 
+/* Sends msg rendered by d (jb's dialect, or its recall) within left ms. */
+static void job_transmit(job *jb, const qf_dialect *d, const qf_dialect_msg *msg,
+                         int64_t left) {
+  char why[QF_DIALECT_ERROR_LEN] = "";
+  int64_t timeout = left < JOB_SEND_TIMEOUT_MS ? left : JOB_SEND_TIMEOUT_MS;
+  /* The sender copies what it needs before it returns. */
+  const transport *t = transports_pick(jb->b->js->o.transports, jb->dialect);
+  int rc = t->send(t->impl, d, msg, timeout, on_sent, jb, why);
+  if (rc == QF_EINVAL && why[0])
+    job_end_with(jb, QF_OUTCOME_FAILED, "%s", why);
+  else if (rc == QF_EINVAL)
+    job_end_with(jb, QF_OUTCOME_FAILED, "content cannot be sent in dialect %s",
+                 jb->dialect->name);
+  else if (rc != 0)
+    job_end_with(jb, QF_OUTCOME_RETRY, "dispatcher: %s", qf_strerror(rc));
+}
+
+/* A recall: deletes the group's message named by the lease. */
+static void job_recall(job *jb, int64_t left) {
+  const Qunfa__Lease *l = jb->lease;
+  const qf_dialect *d = recall_dialect(jb->dialect);
+  if (d == NULL) {
+    job_end_with(jb, QF_OUTCOME_FAILED, "dialect %s cannot delete a message",
+                 jb->dialect->name);
+    return;
+  }
+  qf_dialect_msg msg = {
+      .post_id = l->post_id,
+      .group_id = l->group->id,
+      .url = l->group->url,
+      .kind = RECALL_KIND,
+      .text = l->platform_msg_id ? l->platform_msg_id : "",
+      .now_ms = qf_clock_now_ms(),
+  };
+  job_transmit(jb, d, &msg, left);
+}
+
 static void job_send(job *jb, const content_view *v) {
-  jobs *js = jb->b->js;
   const Qunfa__Lease *l = jb->lease;
   int64_t left = time_left_ms(l);
   if (left <= 0) {
     job_end_with(jb, QF_OUTCOME_RELEASED, "lease deadline too close to send");
+    return;
+  }
+  if (v->kind != NULL && strcmp(v->kind, RECALL_KIND) == 0) {
+    job_recall(jb, left);
     return;
   }
   char *text = NULL, why[QF_DIALECT_ERROR_LEN] = "";
@@ -157,18 +199,8 @@ static void job_send(job *jb, const content_view *v) {
       .text = text ? text : v->text,
       .now_ms = qf_clock_now_ms(),
   };
-  int64_t timeout = left < JOB_SEND_TIMEOUT_MS ? left : JOB_SEND_TIMEOUT_MS;
-  /* The sender copies what it needs before it returns. */
-  const transport *t = transports_pick(js->o.transports, jb->dialect);
-  int rc = t->send(t->impl, jb->dialect, &msg, timeout, on_sent, jb, why);
+  job_transmit(jb, jb->dialect, &msg, left);
   free(text);
-  if (rc == QF_EINVAL && why[0])
-    job_end_with(jb, QF_OUTCOME_FAILED, "%s", why);
-  else if (rc == QF_EINVAL)
-    job_end_with(jb, QF_OUTCOME_FAILED, "content cannot be sent in dialect %s",
-                 jb->dialect->name);
-  else if (rc != 0)
-    job_end_with(jb, QF_OUTCOME_RETRY, "dispatcher: %s", qf_strerror(rc));
 }
 
 static void on_content(content_waiter *w, int status, const content_view *v) {

@@ -47,8 +47,10 @@ void apost_ref(apost *p) {
 void apost_unref(apost *p) {
   if (p == NULL || --p->refs > 0)
     return;
-  for (uint32_t i = 0; i < p->loaded; i++)
+  for (uint32_t i = 0; i < p->loaded; i++) {
     free(p->d[i].last_error);
+    free(p->d[i].msg_id);
+  }
   free(p->d);
   free(p->arena);
   free(p->rq);
@@ -86,6 +88,8 @@ void apost_load(apost *p, uint32_t seq, const Qunfa__Delivery *rec) {
   d->delivered_at_ms = rec->delivered_at_ms;
   if (rec->last_error && rec->last_error[0])
     d->last_error = qf_strdup(rec->last_error);
+  if (rec->platform_msg_id && rec->platform_msg_id[0])
+    d->msg_id = qf_strdup(rec->platform_msg_id);
   count(p, state, 1);
   p->loaded = seq + 1;
 }
@@ -99,6 +103,14 @@ void apost_set_state(apost *p, uint32_t seq, int state) {
   if (adlv_final(state) && !adlv_final(d->state))
     qf_counter_add(mx.ended[state], 1);
   d->state = (uint8_t)state;
+}
+
+void apost_set_msg_id(apost *p, uint32_t seq, const char *id) {
+  adlv *d = &p->d[seq];
+  if (id == NULL || id[0] == '\0')
+    return;
+  free(d->msg_id);
+  d->msg_id = qf_strdup(id);
 }
 
 void apost_set_error(apost *p, uint32_t seq, const char *err) {
@@ -136,6 +148,7 @@ void apost_write(const apost *p, uint32_t seq, qf_kv_batch *b) {
   rec.last_error = d->last_error ? d->last_error : "";
   rec.delivered_at_ms = d->delivered_at_ms;
   rec.next_attempt_ms = d->next_attempt_ms;
+  rec.platform_msg_id = d->msg_id ? d->msg_id : "";
   db_put_delivery(b, p->id, seq, &rec);
 }
 

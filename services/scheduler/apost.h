@@ -36,6 +36,8 @@ typedef struct adlv {
   int64_t next_attempt_ms;
   int64_t delivered_at_ms;
   char *last_error; /* owned; NULL = none */
+  char *msg_id;     /* owned: the platform's id of the message sent (or, in a
+                       recall post, of the message to delete); NULL = none */
 } adlv;
 
 typedef struct apost {
@@ -80,6 +82,8 @@ void apost_load(apost *p, uint32_t seq, const Qunfa__Delivery *rec);
  * PENDING becomes CANCELLED: a retry, an expired or a released lease of it ends
  * there, and the queues skip what is not pending. */
 void apost_set_state(apost *p, uint32_t seq, int state);
+/* Replaces the platform's message id (copied; NULL or "" keeps the old one). */
+void apost_set_msg_id(apost *p, uint32_t seq, const char *id);
 /* Replaces the last error (copied; NULL clears). */
 void apost_set_error(apost *p, uint32_t seq, const char *err);
 const char *apost_group(const apost *p, uint32_t seq);

@@ -10,7 +10,7 @@
 #include "qf/log.h"
 
 static const char *const db_names[DB_COUNT] = {
-    "meta", "groups", "posts", "timeline", "deliveries", "tags", "schedules"};
+    "meta", "groups", "posts", "timeline", "deliveries", "tags", "schedules", "sales"};
 static const char next_post_key[] = "next_post_id";
 static const char next_schedule_key[] = "next_schedule_id";
 

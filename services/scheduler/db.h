@@ -7,6 +7,7 @@
  *   deliveries  be64 post id | be32 seq -> packed Delivery
  *   tags        tag | 0x00 | group id -> empty; one entry per tag of each group
  *   schedules   be64 schedule id -> packed Schedule
+ *   sales       be64 sale id -> packed Sale
  * A post's deliveries are adjacent and in sequence order, so a batch of outcomes
  * of one post lands on few pages. */
 #ifndef SCHED_DB_H
@@ -24,6 +25,7 @@ enum db_index {
   DB_DELIVERIES,
   DB_TAGS,
   DB_SCHEDULES,
+  DB_SALES,
   DB_COUNT
 };
 

@@ -89,6 +89,7 @@ static bool lease_one(dispatch *d, qf_kv_txn *txn, batch *b, int64_t deadline,
   l->content_id.len = sizeof p->content_id;
   l->group = g;
   l->deadline_ms = send_by;
+  l->platform_msg_id = dl->msg_id ? dl->msg_id : ""; /* a recall's target */
   b->groups[b->n] = g;
   b->ptrs[b->n] = l;
   b->n++;

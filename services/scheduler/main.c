@@ -30,11 +30,14 @@
 #include "qf/stats.h"
 #include "qf/watchdog.h"
 #include "ready.h"
+#include "recall.h"
 #include "recur.h"
 #include "results.h"
+#include "sale.h"
 #include "scheduler.h"
 #include "scheduler.pb-c.h"
 #include "schedules.h"
+#include "settle.h"
 #include "status.h"
 #include "tags.h"
 #include "timeline.h"
@@ -70,6 +73,8 @@ static const qf_rpc_handler_fn client_handlers[] = {
     status_on_post,     status_on_deliveries, audiences_on_preview,
     cancel_on_post,     schedules_on_create,  schedules_on_list,
     schedules_on_pause, schedules_on_resume,  schedules_on_delete,
+    sale_on_create,     sale_on_stock,        sale_on_get,
+    recall_on_post,
 };
 static const qf_rpc_handler_fn work_handlers[] = {dispatch_on_lease, results_on_report};
 
@@ -164,6 +169,8 @@ static void finish_shutdown(app *a) {
   commit_flush(s->client);
   /* Everything is durable: nothing is lost if closing the sockets hangs. */
   qf_watchdog_exit_after(QF_WATCHDOG_SHUTDOWN_MS, "close");
+  settles_close(s->stl); /* before the posts it reads go */
+  s->stl = NULL;
   metrics_http_stop(a->web);
   sampler_close(a->smp);
   a->web = NULL;
@@ -190,6 +197,8 @@ static void finish_shutdown(app *a) {
   s->ups = NULL;
   schedules_close(s->sch);
   s->sch = NULL;
+  sales_free(s->sal);
+  s->sal = NULL;
   s->dsp = NULL;
   s->tl = NULL;
   s->lss = NULL;
@@ -320,6 +329,7 @@ static void wire(app *a, const opts *o) {
   s->ups = groups_new(s);
   s->cnl = cancel_new(s);
   s->sch = schedules_new(s);
+  s->stl = settles_new(s);
   s->catch_up_ms = o->catch_up_ms;
 }
 
@@ -348,10 +358,14 @@ static int start(app *a, const opts *o) {
     return rc;
   }
   wire(a, o);
+  if ((rc = sales_new(&a->s, &a->s.sal)) != 0) {
+    qf_log_error("start_failed", "what=read_sales err=%s", qf_errname(rc));
+    return rc;
+  }
   if ((rc = watch_signals(a)) != 0 || (rc = start_store_client(a, o)) != 0 ||
       (rc = timeline_load(a->s.tl)) != 0 || (rc = schedules_load(a->s.sch)) != 0 ||
-      (rc = start_stats(a, o)) != 0 || (rc = start_observing(a, o)) != 0 ||
-      (rc = start_servers(a, o)) != 0)
+      (rc = sales_resume(a->s.sal)) != 0 || (rc = start_stats(a, o)) != 0 ||
+      (rc = start_observing(a, o)) != 0 || (rc = start_servers(a, o)) != 0)
     return rc;
   qf_log_info("ready", "listen=%s work=%s store=%s lease_ms=%lld max_attempts=%lld",
               o->listen, o->work, o->store, (long long)o->lease_ms,

@@ -100,6 +100,7 @@ void outcome_apply(sched *s, apost *p, uint32_t seq, const Qunfa__Result *r) {
   case QUNFA__OUTCOME__OUTCOME_DELIVERED:
     d->attempts++;
     d->delivered_at_ms = r->done_ms > 0 ? r->done_ms : qf_clock_now_ms();
+    apost_set_msg_id(p, seq, r->platform_msg_id); /* kept for a recall */
     apost_set_error(p, seq, NULL);
     apost_set_state(p, seq, QUNFA__DELIVERY_STATE__DELIVERED);
     break;

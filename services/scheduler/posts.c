@@ -31,7 +31,8 @@ typedef struct creating {
   size_t n, cap;
   Qunfa__Post rec;
   uint8_t content_id[32];
-  posts_done_fn done; /* instead of a reply: a post made by the scheduler */
+  const char *const *msg_ids; /* borrowed for write_post; NULL = none */
+  posts_done_fn done;         /* instead of a reply: a post made by the scheduler */
   void *arg;
   const char *key; /* the request's idempotency key (borrowed), or NULL */
 } creating;
@@ -124,6 +125,7 @@ static void write_post(creating *c) {
   db_put_post(b, &c->rec);
   for (size_t i = 0; i < c->n; i++) {
     d.group_id = c->ids[i];
+    d.platform_msg_id = c->msg_ids && c->msg_ids[i] ? (char *)c->msg_ids[i] : "";
     db_put_delivery(b, c->rec.id, (uint32_t)i, &d);
   }
   db_put_timeline(b, c->rec.due_ms, c->rec.id);
@@ -298,12 +300,20 @@ int posts_create_stored(sched *s, const posts_new *pn, posts_done_fn done, void 
   qunfa__post__init(&c->rec);
   c->rec.due_ms = pn->due_ms;
   c->rec.schedule_id = pn->schedule_id;
-  if ((rc = expand(c, pn->audience, why, len)) != 0) {
+  c->rec.priority = (Qunfa__Priority)pn->priority;
+  c->rec.expires_ms = pn->expires_ms;
+  if (pn->groups != NULL) {
+    c->audience = qf_strdup(pn->audience);
+    for (size_t i = 0; i < pn->ngroups; i++)
+      collect(pn->groups[i], c);
+    c->msg_ids = pn->msg_ids;
+  } else if ((rc = expand(c, pn->audience, why, len)) != 0) {
     creating_free(c);
     return rc;
   }
   memcpy(c->content_id, pn->content_id, sizeof c->content_id);
   write_post(c); /* c is the commit callback's now */
+  c->msg_ids = NULL;
   *post_id = c->rec.id;
   return 0;
 }

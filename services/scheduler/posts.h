@@ -19,6 +19,15 @@ typedef struct posts_new {
   const uint8_t *content_id; /* 32 bytes */
   int64_t due_ms;
   uint64_t schedule_id;
+  /* Flash sales and recalls (sale.c, recall.c); zero for a plain post. */
+  int priority;       /* Qunfa__Priority */
+  int64_t expires_ms; /* 0 = never */
+  /* When set, the deliveries go to these ngroups groups instead of the
+   * audience's (which then only describes them), with msg_ids[i] (may be NULL)
+   * stored as each delivery's platform_msg_id. */
+  const char *const *groups;
+  const char *const *msg_ids;
+  size_t ngroups;
 } posts_new;
 
 /* Runs after the commit holding the post: status 0 (durable; the post is

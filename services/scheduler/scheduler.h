@@ -29,6 +29,8 @@ typedef struct cancels cancels;
 typedef struct schedules schedules;
 typedef struct horizon horizon;
 typedef struct expiry expiry;
+typedef struct sales sales;
+typedef struct settles settles;
 
 typedef struct sched {
   uv_loop_t *loop;
@@ -45,6 +47,8 @@ typedef struct sched {
   schedules *sch;
   horizon *hz;          /* the lease horizon (rate limits across restarts) */
   expiry *exp;          /* posts that expire */
+  sales *sal;           /* flash sales */
+  settles *stl;         /* waits for posts to settle (sold-out, recall) */
   qf_rpc_client *store; /* the content store; NULL once closed */
   int64_t lease_ms;
   uint32_t max_attempts;

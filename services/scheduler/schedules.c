@@ -238,7 +238,10 @@ static void post_made(int status, void *arg) {
  * a sentence in why. */
 static uint64_t make_post(schedules *m, entry *e, int64_t due_ms, char *why,
                           size_t len) {
-  posts_new pn = {e->rec->audience, e->rec->content_id.data, due_ms, e->rec->id};
+  posts_new pn = {.audience = e->rec->audience,
+                  .content_id = e->rec->content_id.data,
+                  .due_ms = due_ms,
+                  .schedule_id = e->rec->id};
   uint64_t post = 0;
   if (e->rec->content_id.len != 32) {
     snprintf(why, len, "schedule record without a content id");
