@@ -78,10 +78,12 @@ grep -q '^# TYPE qunfa_scheduler_deliveries_total counter$' "$QF_DIR/metrics.txt
 grep -q '^# HELP qunfa_scheduler_deliveries_total ' "$QF_DIR/metrics.txt" || qf_fail "no HELP line for the delivered counter"
 
 # The relayed figures are at most a poll old: wait until they show every send.
+# Each relayed process is polled on its own, so wait for every figure read below.
 relayed_sends() {
-  scrape && [ "$(jq '[to_entries[] | select(.key | startswith("qunfa_dispatcher_sends_total{")) | .value] | add' "$QF_DIR/metrics.json")" = 250 ]
+  scrape && [ "$(jq '[to_entries[] | select(.key | startswith("qunfa_dispatcher_sends_total{")) | .value] | add' "$QF_DIR/metrics.json")" = 250 ] &&
+    [ "$(jq '[to_entries[] | select(.key | startswith("qunfa_store_items{")) | .value] | add' "$QF_DIR/metrics.json")" = 1 ]
 }
-qf_wait_for 10 "relayed dispatcher sends to reach 250" relayed_sends
+qf_wait_for 10 "relayed dispatcher sends to reach 250 and the store's item" relayed_sends
 grep -q '^# TYPE qunfa_dispatcher_send_latency_seconds histogram$' "$QF_DIR/metrics.txt" || qf_fail "no latency histogram"
 qf_assert_eq "2xx answers" 250 "$(jq '[to_entries[] | select(.key | startswith("qunfa_dispatcher_answers_total{class=\"2xx\",dialect=\"generic\"")) | .value] | add' "$QF_DIR/metrics.json")"
 qf_assert_eq "histogram count" 250 "$(jq '[to_entries[] | select(.key | startswith("qunfa_dispatcher_send_latency_seconds_count")) | .value] | add' "$QF_DIR/metrics.json")"
