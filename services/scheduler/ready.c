@@ -539,3 +539,23 @@ void ready_close(ready *r) {
   uv_close((uv_handle_t *)&r->timer, on_closed);
   uv_close((uv_handle_t *)&r->ktimer, on_closed);
 }
+
+typedef struct tier_counts {
+  int64_t *keys, *waiting;
+} tier_counts;
+
+static void count_key(const lkey *k, void *arg) {
+  tier_counts *tc = arg;
+  if (k->n == 0 || k->tier > TIER_GLOBAL)
+    return;
+  tc->keys[k->tier]++;
+  if (k->state == KEY_WAITING || k->state == KEY_BLOCKED)
+    tc->waiting[k->tier]++;
+}
+
+void ready_tier_counts(ready *r, int64_t keys[4], int64_t waiting[4]) {
+  tier_counts tc = {keys, waiting};
+  for (int t = 0; t < 4; t++)
+    keys[t] = waiting[t] = 0;
+  limits_each_key(r->lim, count_key, &tc);
+}

@@ -66,6 +66,10 @@ bool ready_pop(ready *r, qf_kv_txn *txn, apost **p, uint32_t *seq, unsigned *bud
 void ready_key_freed(ready *r, lkey *k);
 /* An upper bound on what ready_pop may find now (queued plus due keys). */
 size_t ready_count(const ready *r);
+/* Per limiter tier (enum limits_tier): keys with a limit in force, and those
+ * waiting to conform again (throttled, or as many leases out as the limit
+ * allows). One pass over every key: for sampling, not the hot path. */
+void ready_tier_counts(ready *r, int64_t keys[4], int64_t waiting[4]);
 /* Deliveries parked behind keys. */
 size_t ready_parked(const ready *r);
 

@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "qf/alloc.h"
 #include "qf/clock.h"
+#include "ready.h"
 
 #define SAMPLE_MS 1000
 #define BUSY_TRACK 1024 /* active posts followed for the busiest list */
@@ -48,7 +49,7 @@ struct sampler {
 static qf_gauge *tier_keys[SAMPLER_TIERS], *tier_waiting[SAMPLER_TIERS],
     *tier_saturation[SAMPLER_TIERS];
 
-void sampler_tier_set(int tier, int64_t keys, int64_t waiting) {
+static void tier_set(int tier, int64_t keys, int64_t waiting) {
   if (tier < 0 || tier >= SAMPLER_TIERS || !tier_keys[tier])
     return;
   qf_gauge_set(tier_keys[tier], keys);
@@ -150,12 +151,22 @@ static void sample_history(sampler *sm) {
     sm->n++;
 }
 
+static void sample_tiers(sampler *sm) {
+  int64_t keys[SAMPLER_TIERS], waiting[SAMPLER_TIERS];
+  if (sm->s->rdy == NULL)
+    return;
+  ready_tier_counts(sm->s->rdy, keys, waiting);
+  for (int t = 0; t < SAMPLER_TIERS; t++)
+    tier_set(t, keys[t], waiting[t]);
+}
+
 static void on_tick(uv_timer_t *t) {
   sampler *sm = t->data;
   size_t map = 0, used = 0;
   if (sm->s->kv == NULL)
     return;
   sample_posts(sm);
+  sample_tiers(sm);
   qf_kv_usage(sm->s->kv, &map, &used);
   qf_gauge_set(sm->map_bytes, (int64_t)map);
   qf_gauge_set(sm->used_bytes, (int64_t)used);

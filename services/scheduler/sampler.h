@@ -3,10 +3,9 @@
  * saturation per tier, and a five-minute history of them for the dashboard's
  * chart (/api/limits, docs/dashboard.md).
  *
- * Limiter hook: the limiter calls sampler_tier_set with, per tier (group,
- * account, dialect, global), how many keys are in use and how many are waiting
- * to conform again; until it does, those figures read 0. Everything here runs
- * on the loop thread. */
+ * The limiter's figures per tier (group, account, dialect, global) are read
+ * from the ready queue once a second: keys with a limit in force, and those
+ * waiting to conform again. Everything here runs on the loop thread. */
 #ifndef SCHED_SAMPLER_H
 #define SCHED_SAMPLER_H
 #include <jansson.h>
@@ -24,10 +23,6 @@ typedef struct sampler sampler;
 sampler *sampler_new(sched *s, qf_stats *st);
 /* Stops sampling; freed once its timer closed. NULL is a no-op. */
 void sampler_close(sampler *sm);
-
-/* The limiter's figures of a tier (0..SAMPLER_TIERS-1): keys in use and keys
- * waiting to conform. Saturation is waiting / keys. */
-void sampler_tier_set(int tier, int64_t keys, int64_t waiting);
 
 /* {"interval_ms":1000,"tiers":[...],"points":[{"at_ms":T,"saturation_permille":
  * [g,a,d,G],"delivered_per_s":N,"leases_outstanding":N,"waiting_groups":N}...]}

@@ -65,5 +65,19 @@ rate=$(sum_all dispatcher '.rates.sends_per_s')
 qf_assert_match "sends/s moved" '^[0-9.]+$' "$rate"
 awk -v r="$rate" 'BEGIN { exit !(r > 0) }' || qf_fail "sends_per_s is $rate right after 300 sends"
 
+# The limiter's tiers: a group limited to 1/min with two posts waits for the
+# second, and the group tier shows one key in force and one waiting.
+printf '{"id":"slow","name":"slow","dialect":"generic","url":"%s/hook/slow","rate":"1/min"}\n' \
+  "$QF_HOOK" >"$QF_DIR/slow.jsonl"
+"$QF_BIN/qunfa" groups import "$QF_DIR/slow.jsonl" >/dev/null
+"$QF_BIN/qunfa" post --to group:slow --text "first" >/dev/null
+"$QF_BIN/qunfa" post --to group:slow --text "second" >/dev/null
+group_tier_waits() {
+  [ "$(sum_all scheduler '.gauges["limiter_keys_waiting{tier=group}"]')" -ge 1 ] &&
+    [ "$(sum_all scheduler '.gauges["limiter_saturation_permille{tier=group}"]')" -gt 0 ]
+}
+qf_wait_for 10 "the group tier to show the throttled group" group_tier_waits
+qf_assert_eq "group keys in force" 1 "$(sum_all scheduler '.gauges["limiter_keys{tier=group}"]')"
+
 for name in dispatcher1 dispatcher2 scheduler store mockchat; do qf_stop "$name"; done
 qf_finish
