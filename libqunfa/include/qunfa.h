@@ -247,6 +247,30 @@ int qunfa_post_recall(qunfa_client *c, qunfa_post_id post, Qunfa__RecallReply **
 /* NULL is a no-op. */
 void qunfa_recall_free(Qunfa__RecallReply *r);
 
+/* Live-share sessions (docs/live-and-sales.md): an opening message at at_ms,
+ * segments appended live and relayed in order to every group, a closing
+ * message. Zero-initialise the options; strings are borrowed. */
+typedef struct qunfa_live_opts {
+  const char *title, *guest, *audience;
+  const char *open_text; /* NULL = made of title and guest */
+  int64_t at_ms;         /* UTC ms; 0 = now */
+  const int64_t *remind_ms;
+  size_t nremind;
+} qunfa_live_opts;
+
+/* Opens a session; on 0 *id is its id. QF_EINVAL for bad fields. */
+int qunfa_live_open(qunfa_client *c, const qunfa_live_opts *o, uint64_t *id);
+/* Appends a segment (text borrowed); on 0 *segment (may be NULL) is its number
+ * (the opening is 0). QF_ENOTFOUND for an unknown session, QF_EINVAL for a
+ * closed one. */
+int qunfa_live_say(qunfa_client *c, uint64_t id, const char *text, uint32_t *segment);
+/* Appends the closing message (text NULL or "" = a default one) and closes. */
+int qunfa_live_close(qunfa_client *c, uint64_t id, const char *text, uint32_t *segment);
+/* The session's progress; *out handed over (qunfa_live_status_free). */
+int qunfa_live_status(qunfa_client *c, uint64_t id, Qunfa__LiveStatusReply **out);
+/* NULL is a no-op. */
+void qunfa_live_status_free(Qunfa__LiveStatusReply *s);
+
 /* The lower-case name of a delivery state: "pending", "leased", "delivered",
  * "failed", "expired", "cancelled"; "unknown" for other values. Constant. */
 const char *qunfa_delivery_state_name(Qunfa__DeliveryState state);

@@ -67,10 +67,24 @@ int cli_schedules_list(int argc, char **argv);
 int cli_schedules_pause(int argc, char **argv);
 int cli_schedules_resume(int argc, char **argv);
 int cli_schedules_delete(int argc, char **argv);
+/* ---- sale.c: times and durations of the sale and live commands ---- */
+
+/* "1h", "5m", "30s", "500ms" into *ms. */
+bool cli_parse_duration(const char *s, int64_t *ms);
+/* RFC 3339, or "+DURATION" from now, into UTC ms. */
+bool cli_parse_time(const char *s, int64_t *ms);
+/* Up to max comma-separated durations into out; -1 when malformed. */
+int cli_parse_durations(const char *s, int64_t *out, size_t max, size_t *n);
+
 int cli_sale_create(int argc, char **argv);
 int cli_sale_stock(int argc, char **argv);
 int cli_sale_show(int argc, char **argv);
 int cli_recall(int argc, char **argv);
+int cli_live_open(int argc, char **argv);
+int cli_live_say(int argc, char **argv);
+int cli_live_close(int argc, char **argv);
+int cli_live_status(int argc, char **argv);
+int cli_live_replay(int argc, char **argv);
 /* `qunfa post --cron`: creates a schedule (strings borrowed). */
 int cli_post_schedule(const cli_global *g, const char *cron, const char *tz,
                       const char *to, const char *text);

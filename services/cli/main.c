@@ -35,6 +35,11 @@ static const command commands[] = {
     {"flash-sale", "stock", cli_sale_stock},
     {"flash-sale", "show", cli_sale_show},
     {"recall", NULL, cli_recall},
+    {"live", "open", cli_live_open},
+    {"live", "say", cli_live_say},
+    {"live", "close", cli_live_close},
+    {"live", "status", cli_live_status},
+    {"live", "replay", cli_live_replay},
 };
 
 static const char usage_text[] =
@@ -64,6 +69,7 @@ static const char usage_text[] =
     "  flash-sale create|stock|show        flash sales: reminders, the announcement, "
     "sold out\n"
     "  recall POST                         cancel POST and delete its sent messages\n"
+    "  live open|say|close|status|replay   live-share sessions relayed to groups\n"
     "  stats --stats-url URL[,URL...]      every process's counters in one table\n"
     "  top --stats-url URL[,URL...]        the same, live (q quits)\n"
     "\n"
@@ -175,6 +181,20 @@ static const char sale_usage[] =
     "\n"
     "`qunfa flash-sale SUBCOMMAND --help` shows a subcommand's flags.\n";
 
+static const char live_usage[] =
+    "Usage: qunfa live SUBCOMMAND [ARGS] [--json]\n"
+    "\n"
+    "Subcommands:\n"
+    "  open --title T --guest G --to AUDIENCE [--at TIME] [--remind 10m,1m]\n"
+    "       [--open-text T]   open a session; prints its id\n"
+    "  say ID TEXT|-          append a segment (-: one per line of stdin)\n"
+    "  close ID [--text T]    the closing message, after every segment\n"
+    "  status ID              segments, deliveries by state, the slowest group\n"
+    "  replay ID FILE         JSON Lines {\"text\":..,\"offset\":SECONDS} at their "
+    "pace\n"
+    "\n"
+    "`qunfa live SUBCOMMAND --help` shows a subcommand's flags.\n";
+
 static int family(int argc, char **argv, int w1, const char *name, const char *usage,
                   const char *subs) {
   int help = 0, w2 = next_word(argc, argv, w1 + 1, &help);
@@ -245,6 +265,9 @@ int main(int argc, char **argv) {
   if (strcmp(argv[w1], "schedules") == 0)
     return family(argc, argv, w1, "schedules", schedules_usage,
                   "list, pause, resume or delete");
+  if (strcmp(argv[w1], "live") == 0)
+    return family(argc, argv, w1, "live", live_usage,
+                  "open, say, close, status or replay");
   if (strcmp(argv[w1], "flash-sale") == 0)
     return family(argc, argv, w1, "flash-sale", sale_usage, "create, stock or show");
   if (!family_known(argv[w1]))

@@ -55,8 +55,8 @@ static const cli_command create_cmd = {
     .nflags = sizeof create_flags / sizeof create_flags[0],
 };
 
-/* "1h", "5m", "30s", "500ms" into *ms. */
-static bool parse_duration(const char *s, int64_t *ms) {
+/* "1h", "5m", "30s", "500ms" into *ms (cli.h). */
+bool cli_parse_duration(const char *s, int64_t *ms) {
   char *endp;
   long long v = strtoll(s, &endp, 10);
   if (endp == s || v <= 0)
@@ -75,23 +75,23 @@ static bool parse_duration(const char *s, int64_t *ms) {
 }
 
 /* RFC 3339, or +DURATION from now. */
-static bool parse_time(const char *s, int64_t *ms) {
+bool cli_parse_time(const char *s, int64_t *ms) {
   int64_t d;
-  if (s[0] == '+' && parse_duration(s + 1, &d)) {
+  if (s[0] == '+' && cli_parse_duration(s + 1, &d)) {
     *ms = qf_clock_now_ms() + d;
     return true;
   }
   return qf_time_parse_rfc3339(s, ms) == 0;
 }
 
-static int parse_remind(const char *s, int64_t *out, size_t *n) {
+int cli_parse_durations(const char *s, int64_t *out, size_t max, size_t *n) {
   char buf[256], *save = NULL;
   *n = 0;
   if (strlen(s) >= sizeof buf)
     return -1;
   snprintf(buf, sizeof buf, "%s", s);
   for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-    if (*n == REMIND_MAX || !parse_duration(t, &out[*n]))
+    if (*n == max || !cli_parse_duration(t, &out[*n]))
       return -1;
     (*n)++;
   }
@@ -131,11 +131,11 @@ static int check_create(qunfa_sale_opts *o, int64_t *rem) {
   if (!item || !price || !orig_price || stock < 0 || !start || !end || !to)
     return cli_usage_error(&create_cmd, "--item, --price, --orig-price, --stock, "
                                         "--start, --end and --to are required");
-  if (!parse_time(start, &o->start_ms))
+  if (!cli_parse_time(start, &o->start_ms))
     return cli_usage_error(&create_cmd, "--start: not RFC 3339 or +DURATION");
-  if (!parse_time(end, &o->end_ms))
+  if (!cli_parse_time(end, &o->end_ms))
     return cli_usage_error(&create_cmd, "--end: not RFC 3339 or +DURATION");
-  if (remind && parse_remind(remind, rem, &o->nremind) != 0)
+  if (remind && cli_parse_durations(remind, rem, REMIND_MAX, &o->nremind) != 0)
     return cli_usage_error(&create_cmd, "--remind: not up to %d durations like 1h,5m",
                            REMIND_MAX);
   o->item = item;

@@ -260,6 +260,12 @@ static void job_start(job *jb) {
     job_end_with(jb, QF_OUTCOME_RELEASED, "lease deadline too close to send");
     return;
   }
+  if (l->text != NULL && l->text[0] != '\0') {
+    /* A live session's segments coalesced by the scheduler: sent as they are. */
+    content_view lv = {"post", l->text};
+    job_send(jb, &lv);
+    return;
+  }
   jb->w.ready = on_content;
   jb->w.deadline_ms = l->deadline_ms - JOB_DEADLINE_MARGIN_MS;
   content_view v;

@@ -6,6 +6,7 @@
 #include "commit.h"
 #include "db.h"
 #include "expiry.h"
+#include "live.h"
 #include "metrics.h"
 #include "qf/alloc.h"
 #include "qf/clock.h"
@@ -123,7 +124,7 @@ static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
   if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING && p->cancelled)
     cancel_delivery(c->s, p, seq); /* cancelled while loading, or before a restart */
   else if (p->d[seq].state == QUNFA__DELIVERY_STATE__PENDING &&
-           !expiry_check(c->s, p, seq, c->now))
+           !expiry_check(c->s, p, seq, c->now) && !live_hold(c->s->lv, p, seq))
     ready_at(c->s->rdy, p, seq, p->d[seq].next_attempt_ms);
   return --c->budget == 0 ? 2 : 0;
 }

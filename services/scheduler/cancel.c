@@ -6,6 +6,7 @@
 #include "commit.h"
 #include "db.h"
 #include "dispatch.h"
+#include "live.h"
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/err.h"
@@ -64,6 +65,7 @@ void cancel_delivery(sched *s, apost *p, uint32_t seq) {
   apost_set_error(p, seq, "post cancelled");
   apost_set_state(p, seq, QUNFA__DELIVERY_STATE__CANCELLED);
   apost_write(p, seq, commit_batch(s->work));
+  live_final(s->lv, p, seq); /* a live session's group goes on to its next segment */
 }
 
 /* Cancels the active post p; p may be retired (freed) on return. */

@@ -9,8 +9,9 @@
 #include "qf/err.h"
 #include "qf/log.h"
 
-static const char *const db_names[DB_COUNT] = {
-    "meta", "groups", "posts", "timeline", "deliveries", "tags", "schedules", "sales"};
+static const char *const db_names[DB_COUNT] = {"meta",      "groups",     "posts",
+                                               "timeline",  "deliveries", "tags",
+                                               "schedules", "sales",      "lives"};
 static const char next_post_key[] = "next_post_id";
 static const char next_schedule_key[] = "next_schedule_id";
 

@@ -8,6 +8,7 @@
  *   tags        tag | 0x00 | group id -> empty; one entry per tag of each group
  *   schedules   be64 schedule id -> packed Schedule
  *   sales       be64 sale id -> packed Sale
+ *   lives       be64 session id -> packed LiveSession
  * A post's deliveries are adjacent and in sequence order, so a batch of outcomes
  * of one post lands on few pages. */
 #ifndef SCHED_DB_H
@@ -26,6 +27,7 @@ enum db_index {
   DB_TAGS,
   DB_SCHEDULES,
   DB_SALES,
+  DB_LIVES,
   DB_COUNT
 };
 

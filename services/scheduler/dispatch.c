@@ -8,6 +8,7 @@
 #include "db.h"
 #include "horizon.h"
 #include "leases.h"
+#include "live.h"
 #include "metrics.h"
 #include "outcome.h"
 #include "qf/alloc.h"
@@ -90,6 +91,7 @@ static bool lease_one(dispatch *d, qf_kv_txn *txn, batch *b, int64_t deadline,
   l->group = g;
   l->deadline_ms = send_by;
   l->platform_msg_id = dl->msg_id ? dl->msg_id : ""; /* a recall's target */
+  live_lease(s->lv, p, seq, l);                      /* coalesced live segments */
   b->groups[b->n] = g;
   b->ptrs[b->n] = l;
   b->n++;

@@ -20,6 +20,7 @@
 #include "horizon.h"
 #include "leases.h"
 #include "limiter.h"
+#include "live.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "outcome.h"
@@ -74,7 +75,8 @@ static const qf_rpc_handler_fn client_handlers[] = {
     cancel_on_post,     schedules_on_create,  schedules_on_list,
     schedules_on_pause, schedules_on_resume,  schedules_on_delete,
     sale_on_create,     sale_on_stock,        sale_on_get,
-    recall_on_post,
+    recall_on_post,     live_on_open,         live_on_say,
+    live_on_close,      live_on_status,
 };
 static const qf_rpc_handler_fn work_handlers[] = {dispatch_on_lease, results_on_report};
 
@@ -199,6 +201,8 @@ static void finish_shutdown(app *a) {
   s->sch = NULL;
   sales_free(s->sal);
   s->sal = NULL;
+  lives_free(s->lv);
+  s->lv = NULL;
   s->dsp = NULL;
   s->tl = NULL;
   s->lss = NULL;
@@ -358,8 +362,9 @@ static int start(app *a, const opts *o) {
     return rc;
   }
   wire(a, o);
-  if ((rc = sales_new(&a->s, &a->s.sal)) != 0) {
-    qf_log_error("start_failed", "what=read_sales err=%s", qf_errname(rc));
+  if ((rc = sales_new(&a->s, &a->s.sal)) != 0 ||
+      (rc = lives_new(&a->s, &a->s.lv)) != 0) {
+    qf_log_error("start_failed", "what=read_sales_and_lives err=%s", qf_errname(rc));
     return rc;
   }
   if ((rc = watch_signals(a)) != 0 || (rc = start_store_client(a, o)) != 0 ||

@@ -6,6 +6,7 @@
 #include "active.h"
 #include "commit.h"
 #include "limiter.h"
+#include "live.h"
 #include "metrics.h"
 #include "qf/clock.h"
 #include "ready.h"
@@ -39,8 +40,10 @@ int64_t outcome_backoff_ms(uint32_t attempts) {
 
 static void finish(sched *s, apost *p, uint32_t seq) {
   apost_write(p, seq, commit_batch(s->work));
-  if (adlv_final(p->d[seq].state))
+  if (adlv_final(p->d[seq].state)) {
+    live_final(s->lv, p, seq); /* a live session's next segment for the group */
     active_check_done(s->act, p);
+  }
 }
 
 /* The lease of delivery seq ended: a limited group's key takes its cells now

@@ -31,6 +31,7 @@ typedef struct horizon horizon;
 typedef struct expiry expiry;
 typedef struct sales sales;
 typedef struct settles settles;
+typedef struct lives lives;
 
 typedef struct sched {
   uv_loop_t *loop;
@@ -49,6 +50,7 @@ typedef struct sched {
   expiry *exp;          /* posts that expire */
   sales *sal;           /* flash sales */
   settles *stl;         /* waits for posts to settle (sold-out, recall) */
+  lives *lv;            /* live-share sessions */
   qf_rpc_client *store; /* the content store; NULL once closed */
   int64_t lease_ms;
   uint32_t max_attempts;

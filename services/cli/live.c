@@ -1,0 +1,355 @@
+/* `qunfa live open|say|close|status|replay`: live-share sessions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "output.h"
+#include "qf/clock.h"
+
+#define REMIND_MAX 8
+#define LINE_MAX_BYTES (16 * 1024)
+
+static const char *title, *guest, *to, *at, *remind, *open_text, *close_text;
+
+static qf_flag open_flags[] = {
+    {.name = "title",
+     .type = QF_FLAG_STR,
+     .dst = &title,
+     .help = "the session's title"},
+    {.name = "guest", .type = QF_FLAG_STR, .dst = &guest, .help = "who speaks"},
+    {.name = "to", .type = QF_FLAG_STR, .dst = &to, .help = "audience"},
+    {.name = "at",
+     .type = QF_FLAG_STR,
+     .dst = &at,
+     .help = "the start: RFC 3339 or +DURATION; omitted = now"},
+    {.name = "remind",
+     .type = QF_FLAG_STR,
+     .dst = &remind,
+     .help = "reminders before the start, comma-separated durations: 10m,1m"},
+    {.name = "open-text",
+     .type = QF_FLAG_STR,
+     .dst = &open_text,
+     .help = "the opening message (default: made of title and guest)"},
+};
+
+static const cli_command open_cmd = {
+    .prog = "qunfa live open",
+    .usage = "--title T --guest G --to AUDIENCE [--at TIME] [--remind 10m,1m] "
+             "[--open-text T] [--json]",
+    .summary = "Opens a live-share session: reminders before the start, the opening "
+               "message at the start,\nthen every segment appended with `qunfa live "
+               "say`, in order, in every group. Prints the\nsession id (--json: "
+               "{\"live\":\"ID\"}).",
+    .flags = open_flags,
+    .nflags = sizeof open_flags / sizeof open_flags[0],
+};
+
+static bool parse_id(const char *s, uint64_t *out) {
+  char *e;
+  unsigned long long v = strtoull(s, &e, 10);
+  if (e == s || *e || s[0] == '-')
+    return false;
+  *out = v;
+  return true;
+}
+
+static void print_id(const char *key, uint64_t id, bool json) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+  if (json)
+    out_json_print(json_pack("{s:s}", key, buf));
+  else
+    printf("%s\n", buf);
+}
+
+int cli_live_open(int argc, char **argv) {
+  cli_global g = {0};
+  size_t npos;
+  qunfa_client *c = NULL;
+  qunfa_live_opts o = {0};
+  int64_t rem[REMIND_MAX];
+  uint64_t id;
+  int rc;
+
+  if ((rc = cli_parse(&open_cmd, argc, argv, &g, NULL, &npos)) >= 0)
+    return rc;
+  if (!title || !guest || !to)
+    return cli_usage_error(&open_cmd, "--title, --guest and --to are required");
+  if (at && !cli_parse_time(at, &o.at_ms))
+    return cli_usage_error(&open_cmd, "--at: not RFC 3339 or +DURATION");
+  if (remind && cli_parse_durations(remind, rem, REMIND_MAX, &o.nremind) != 0)
+    return cli_usage_error(&open_cmd, "--remind: not up to %d durations like 10m,1m",
+                           REMIND_MAX);
+  o.title = title;
+  o.guest = guest;
+  o.audience = to;
+  o.open_text = open_text;
+  o.remind_ms = rem;
+  if ((rc = cli_connect(&g, &c)) != 0)
+    return rc;
+  if ((rc = qunfa_live_open(c, &o, &id)) == 0)
+    print_id("live", id, g.json);
+  else
+    rc = cli_call_failed(c, rc);
+  qunfa_close(c);
+  return rc;
+}
+
+/* ---- say ---- */
+
+static const cli_command say_cmd = {
+    .prog = "qunfa live say",
+    .usage = "ID TEXT|- [--json]",
+    .summary = "Appends a segment to session ID; with -, one segment per line of "
+               "stdin (empty lines\nare skipped) as they come. Prints the number of "
+               "each segment appended (--json at the\nend: {\"live\":\"ID\","
+               "\"appended\":N,\"last\":K}).",
+    .min_pos = 2,
+    .max_pos = 2,
+};
+
+/* Appends each line of in; returns 0 or the exit code of the failed call. */
+static int say_lines(qunfa_client *c, uint64_t id, FILE *in, bool json, uint32_t *count,
+                     uint32_t *last) {
+  char *line = malloc(LINE_MAX_BYTES);
+  int rc = 0;
+  if (!line)
+    return cli_fail("out of memory");
+  while (fgets(line, LINE_MAX_BYTES, in)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!line[0])
+      continue;
+    if ((rc = qunfa_live_say(c, id, line, last)) != 0) {
+      rc = cli_call_failed(c, rc);
+      break;
+    }
+    (*count)++;
+    if (!json) {
+      printf("%u\n", *last);
+      fflush(stdout);
+    }
+  }
+  free(line);
+  return rc;
+}
+
+int cli_live_say(int argc, char **argv) {
+  cli_global g = {0};
+  char *pos[2];
+  size_t npos;
+  uint64_t id;
+  qunfa_client *c = NULL;
+  uint32_t count = 0, last = 0;
+  int rc;
+
+  if ((rc = cli_parse(&say_cmd, argc, argv, &g, pos, &npos)) >= 0)
+    return rc;
+  if (!parse_id(pos[0], &id))
+    return cli_usage_error(&say_cmd, "ID must be a decimal number");
+  if ((rc = cli_connect(&g, &c)) != 0)
+    return rc;
+  if (strcmp(pos[1], "-") == 0) {
+    rc = say_lines(c, id, stdin, g.json, &count, &last);
+  } else if ((rc = qunfa_live_say(c, id, pos[1], &last)) != 0) {
+    rc = cli_call_failed(c, rc);
+  } else {
+    count = 1;
+    if (!g.json)
+      printf("%u\n", last);
+  }
+  if (rc == 0 && g.json) {
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+    out_json_print(json_pack("{s:s, s:I, s:I}", "live", buf, "appended",
+                             (json_int_t)count, "last", (json_int_t)last));
+  }
+  qunfa_close(c);
+  return rc;
+}
+
+/* ---- close ---- */
+
+static qf_flag close_flags[] = {
+    {.name = "text",
+     .type = QF_FLAG_STR,
+     .dst = &close_text,
+     .help = "the closing message (default: made of title and guest)"},
+};
+
+static const cli_command close_cmd = {
+    .prog = "qunfa live close",
+    .usage = "ID [--text T] [--json]",
+    .summary = "Closes session ID: the closing message goes to every group after "
+               "every segment; nothing\ncan be appended afterwards.",
+    .flags = close_flags,
+    .nflags = sizeof close_flags / sizeof close_flags[0],
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+int cli_live_close(int argc, char **argv) {
+  cli_global g = {0};
+  char *pos[1];
+  size_t npos;
+  uint64_t id;
+  uint32_t seg = 0;
+  qunfa_client *c = NULL;
+  int rc;
+
+  if ((rc = cli_parse(&close_cmd, argc, argv, &g, pos, &npos)) >= 0)
+    return rc;
+  if (!parse_id(pos[0], &id))
+    return cli_usage_error(&close_cmd, "ID must be a decimal number");
+  if ((rc = cli_connect(&g, &c)) != 0)
+    return rc;
+  if ((rc = qunfa_live_close(c, id, close_text, &seg)) == 0)
+    print_id("segment", seg, g.json);
+  else
+    rc = cli_call_failed(c, rc);
+  qunfa_close(c);
+  return rc;
+}
+
+/* ---- status ---- */
+
+static const cli_command status_cmd = {
+    .prog = "qunfa live status",
+    .usage = "ID [--json]",
+    .summary = "Session ID's progress: segments appended (the opening and closing "
+               "count), deliveries of\nsegments by state, groups that had every "
+               "segment, and the slowest group: how many\nsegments it has not had "
+               "and since when.",
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+int cli_live_status(int argc, char **argv) {
+  cli_global g = {0};
+  char *pos[1];
+  size_t npos;
+  uint64_t id;
+  qunfa_client *c = NULL;
+  Qunfa__LiveStatusReply *s = NULL;
+  int rc;
+
+  if ((rc = cli_parse(&status_cmd, argc, argv, &g, pos, &npos)) >= 0)
+    return rc;
+  if (!parse_id(pos[0], &id))
+    return cli_usage_error(&status_cmd, "ID must be a decimal number");
+  if ((rc = cli_connect(&g, &c)) != 0)
+    return rc;
+  if ((rc = qunfa_live_status(c, id, &s)) != 0) {
+    rc = cli_call_failed(c, rc);
+  } else if (g.json) {
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)s->live_id);
+    out_json_print(json_pack(
+        "{s:s, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:o, s:I, "
+        "s:I}}",
+        "live", buf, "segments", (json_int_t)s->segments, "groups",
+        (json_int_t)s->groups, "groups_done", (json_int_t)s->groups_done, "closed",
+        s->closed, "deliveries", "pending", (json_int_t)s->pending, "leased",
+        (json_int_t)s->leased, "delivered", (json_int_t)s->delivered, "failed",
+        (json_int_t)s->failed, "expired", (json_int_t)s->expired, "cancelled",
+        (json_int_t)s->cancelled, "slowest", "group", out_json_string(s->slowest_group),
+        "lag_segments", (json_int_t)s->lag_segments, "lag_ms", (json_int_t)s->lag_ms));
+  } else {
+    printf("session %llu%s: %u segments, %u/%u groups up to date\n",
+           (unsigned long long)s->live_id, s->closed ? " (closed)" : "", s->segments,
+           s->groups_done, s->groups);
+    printf("deliveries: pending %u, leased %u, delivered %u, failed %u, expired %u, "
+           "cancelled %u\n",
+           s->pending, s->leased, s->delivered, s->failed, s->expired, s->cancelled);
+    if (s->lag_segments > 0)
+      printf("slowest: %s, %u segments behind, %lld ms\n", s->slowest_group,
+             s->lag_segments, (long long)s->lag_ms);
+  }
+  qunfa_live_status_free(s);
+  qunfa_close(c);
+  return rc;
+}
+
+/* ---- replay ---- */
+
+static const cli_command replay_cmd = {
+    .prog = "qunfa live replay",
+    .usage = "ID FILE [--json]",
+    .summary = "Replays a recorded talk into session ID at its original pace: FILE "
+               "holds JSON Lines\n{\"text\":\"...\",\"offset\":SECONDS}, offsets from "
+               "the recording's start, ascending; each\ntext is appended at its "
+               "offset from the moment the replay starts.",
+    .min_pos = 2,
+    .max_pos = 2,
+};
+
+static void sleep_until(int64_t at_ms) {
+  int64_t left = at_ms - qf_clock_mono_ms();
+  if (left > 0)
+    nanosleep(&(struct timespec){left / 1000, (left % 1000) * 1000000L}, NULL);
+}
+
+/* Appends each line of f at its offset; returns 0 or an exit code. */
+static int replay(qunfa_client *c, uint64_t id, FILE *f, uint32_t *count,
+                  uint32_t *last) {
+  char *line = malloc(LINE_MAX_BYTES);
+  int64_t t0 = qf_clock_mono_ms();
+  int rc = 0, n = 0;
+  if (!line)
+    return cli_fail("out of memory");
+  while (rc == 0 && fgets(line, LINE_MAX_BYTES, f)) {
+    json_error_t err;
+    json_t *j;
+    n++;
+    if (line[strspn(line, " \t\r\n")] == '\0')
+      continue;
+    j = json_loads(line, 0, &err);
+    const char *text = json_string_value(json_object_get(j, "text"));
+    json_t *off = json_object_get(j, "offset");
+    if (!text || !*text || !json_is_number(off) || json_number_value(off) < 0) {
+      rc = cli_fail("line %d: not {\"text\":\"...\",\"offset\":SECONDS}", n);
+    } else {
+      sleep_until(t0 + (int64_t)(json_number_value(off) * 1000));
+      if ((rc = qunfa_live_say(c, id, text, last)) != 0)
+        rc = cli_call_failed(c, rc);
+      else
+        (*count)++;
+    }
+    json_decref(j);
+  }
+  free(line);
+  return rc;
+}
+
+int cli_live_replay(int argc, char **argv) {
+  cli_global g = {0};
+  char *pos[2];
+  size_t npos;
+  uint64_t id;
+  qunfa_client *c = NULL;
+  uint32_t count = 0, last = 0;
+  FILE *f;
+  int rc;
+
+  if ((rc = cli_parse(&replay_cmd, argc, argv, &g, pos, &npos)) >= 0)
+    return rc;
+  if (!parse_id(pos[0], &id))
+    return cli_usage_error(&replay_cmd, "ID must be a decimal number");
+  if (!(f = fopen(pos[1], "r")))
+    return cli_fail("%s: cannot be read", pos[1]);
+  if ((rc = cli_connect(&g, &c)) == 0) {
+    rc = replay(c, id, f, &count, &last);
+    if (rc == 0 && g.json) {
+      char buf[24];
+      snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+      out_json_print(json_pack("{s:s, s:I, s:I}", "live", buf, "appended",
+                               (json_int_t)count, "last", (json_int_t)last));
+    } else if (rc == 0) {
+      printf("%u segments replayed\n", count);
+    }
+    qunfa_close(c);
+  }
+  fclose(f);
+  return rc;
+}

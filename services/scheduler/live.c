@@ -1,0 +1,808 @@
+#include "live.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "active.h"
+#include "commit.h"
+#include "contents.h"
+#include "db.h"
+#include "groups.h"
+#include "posts.h"
+#include "qf/alloc.h"
+#include "qf/audience.h"
+#include "qf/clock.h"
+#include "qf/dialect.h"
+#include "qf/err.h"
+#include "qf/log.h"
+#include "qf/template.h"
+#include "ready.h"
+#include "scheduler.pb-c.h"
+
+#define REMIND_MAX 8
+#define FIELD_MAX 512
+#define SEGMENT_MAX (16 * 1024)
+#define COALESCE_MAX (16 * 1024) /* a dialect without a published maximum */
+#define BODY_SLACK 512           /* JSON around the text, for QF_DIALECT_UNIT_BODY */
+#define TEXT_LEN 2048
+
+static const char next_live_key[] = "next_live_id";
+
+/* One session in memory. */
+typedef struct lsess {
+  uint64_t id;
+  char *title, *guest, *audience;
+  int64_t at_ms, created_ms;
+  int64_t remind[REMIND_MAX];
+  uint64_t reminder_posts[REMIND_MAX];
+  size_t nremind;
+  char **groups; /* in delivery order */
+  uint32_t ngroups;
+  uint32_t *next;    /* per group: the segment whose turn it is */
+  uint32_t *covered; /* per group: the last segment its current lease carries */
+  char **ctext;      /* per group: the coalesced text of its current lease */
+  uint64_t *posts;   /* per segment */
+  int64_t *at;       /* per segment: appended at */
+  char **texts;      /* per segment; NULL when not known (appended before a restart) */
+  uint32_t nseg, cap;
+  uint32_t ended[APOST_STATES]; /* segment deliveries final, by state */
+  bool closed;
+  struct lsess *next_sess;
+} lsess;
+
+/* Post id -> (session, segment), open addressing. */
+typedef struct slot {
+  uint64_t post;
+  lsess *ls;
+  uint32_t k;
+} slot;
+
+struct lives {
+  sched *s;
+  uint64_t next_id;
+  lsess *head;
+  slot *map;
+  size_t nmap, cap;
+};
+
+/* ---- the post map ---- */
+
+static size_t hash(uint64_t id, size_t cap) {
+  return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+}
+
+static void map_put(lives *lv, uint64_t post, lsess *ls, uint32_t k);
+
+static void map_grow(lives *lv) {
+  slot *old = lv->map;
+  size_t ocap = lv->cap;
+  lv->cap = ocap ? ocap * 2 : 256;
+  lv->map = qf_calloc(lv->cap, sizeof(*lv->map));
+  lv->nmap = 0;
+  for (size_t i = 0; i < ocap; i++)
+    if (old[i].post != 0)
+      map_put(lv, old[i].post, old[i].ls, old[i].k);
+  free(old);
+}
+
+static void map_put(lives *lv, uint64_t post, lsess *ls, uint32_t k) {
+  if ((lv->nmap + 1) * 2 > lv->cap)
+    map_grow(lv);
+  size_t i = hash(post, lv->cap);
+  while (lv->map[i].post != 0 && lv->map[i].post != post)
+    i = (i + 1) & (lv->cap - 1);
+  if (lv->map[i].post == 0)
+    lv->nmap++;
+  lv->map[i] = (slot){post, ls, k};
+}
+
+static const slot *map_get(const lives *lv, uint64_t post) {
+  if (lv == NULL || lv->cap == 0)
+    return NULL;
+  for (size_t i = hash(post, lv->cap); lv->map[i].post != 0;
+       i = (i + 1) & (lv->cap - 1))
+    if (lv->map[i].post == post)
+      return &lv->map[i];
+  return NULL;
+}
+
+/* ---- sessions in memory ---- */
+
+static lsess *find(lives *lv, uint64_t id) {
+  for (lsess *ls = lv->head; ls; ls = ls->next_sess)
+    if (ls->id == id)
+      return ls;
+  return NULL;
+}
+
+static void sess_free(lsess *ls) {
+  for (uint32_t i = 0; i < ls->ngroups; i++) {
+    free(ls->groups[i]);
+    free(ls->ctext[i]);
+  }
+  for (uint32_t k = 0; k < ls->nseg; k++)
+    free(ls->texts[k]);
+  free(ls->groups);
+  free(ls->next);
+  free(ls->covered);
+  free(ls->ctext);
+  free(ls->posts);
+  free(ls->at);
+  free(ls->texts);
+  free(ls->title);
+  free(ls->guest);
+  free(ls->audience);
+  free(ls);
+}
+
+static void sess_add_segment(lives *lv, lsess *ls, uint64_t post, int64_t at,
+                             const char *text) {
+  if (ls->nseg == ls->cap) {
+    ls->cap = ls->cap ? ls->cap * 2 : 16;
+    ls->posts = qf_realloc(ls->posts, ls->cap * sizeof(*ls->posts));
+    ls->at = qf_realloc(ls->at, ls->cap * sizeof(*ls->at));
+    ls->texts = qf_realloc(ls->texts, ls->cap * sizeof(*ls->texts));
+  }
+  ls->posts[ls->nseg] = post;
+  ls->at[ls->nseg] = at;
+  ls->texts[ls->nseg] = text ? qf_strdup(text) : NULL;
+  if (post != 0)
+    map_put(lv, post, ls, ls->nseg);
+  ls->nseg++;
+}
+
+static void sess_set_groups(lsess *ls, char **groups, uint32_t n) {
+  ls->groups = groups;
+  ls->ngroups = n;
+  ls->next = qf_calloc(n ? n : 1, sizeof(*ls->next));
+  ls->covered = qf_calloc(n ? n : 1, sizeof(*ls->covered));
+  ls->ctext = qf_calloc(n ? n : 1, sizeof(*ls->ctext));
+}
+
+static void fill_record(const lsess *ls, Qunfa__LiveSession *r, bool lists) {
+  qunfa__live_session__init(r);
+  r->id = ls->id;
+  r->title = ls->title;
+  r->guest = ls->guest;
+  r->audience = ls->audience;
+  r->at_ms = ls->at_ms;
+  r->created_ms = ls->created_ms;
+  r->remind_ms = (int64_t *)ls->remind;
+  r->n_remind_ms = ls->nremind;
+  r->reminder_posts = (uint64_t *)ls->reminder_posts;
+  r->n_reminder_posts = ls->nremind;
+  r->closed = ls->closed;
+  if (!lists)
+    return;
+  r->segment_posts = ls->posts;
+  r->n_segment_posts = ls->nseg;
+  r->segment_at_ms = ls->at;
+  r->n_segment_at_ms = ls->nseg;
+}
+
+static void put_record(sched *s, const lsess *ls) {
+  Qunfa__LiveSession r;
+  uint8_t k[8];
+  fill_record(ls, &r, true);
+  size_t n = qunfa__live_session__get_packed_size(&r);
+  uint8_t *buf = qf_malloc(n ? n : 1);
+  qunfa__live_session__pack(&r, buf);
+  qf_kv_put_be64(k, ls->id);
+  qf_kv_batch_put(commit_batch(s->client), DB_LIVES, k, sizeof k, buf, n);
+  free(buf);
+}
+
+/* ---- order and coalescing ---- */
+
+bool live_hold(lives *lv, apost *p, uint32_t seq) {
+  const slot *sl = map_get(lv, p->id);
+  if (sl == NULL || seq >= sl->ls->ngroups)
+    return false;
+  return sl->ls->next[seq] != sl->k;
+}
+
+/* Queues group g's delivery of segment k if it is loaded, pending and held. */
+static void release(lives *lv, lsess *ls, uint32_t k, uint32_t g) {
+  apost *p;
+  if (k >= ls->nseg || (p = active_find(lv->s->act, ls->posts[k])) == NULL)
+    return; /* not appended yet, or not loaded: live_hold lets it go at load */
+  if (g < p->loaded && p->d[g].state == QUNFA__DELIVERY_STATE__PENDING &&
+      p->d[g].where == WHERE_NONE)
+    ready_push(lv->s->rdy, p, g);
+}
+
+/* Segments k0..k1 of group g went out in the lease of segment k0 - 1. */
+static void deliver_covered(lives *lv, lsess *ls, uint32_t g, uint32_t k0, uint32_t k1,
+                            int64_t at_ms) {
+  sched *s = lv->s;
+  for (uint32_t k = k0; k <= k1 && k < ls->nseg; k++) {
+    apost *p = active_find(s->act, ls->posts[k]);
+    if (p == NULL || g >= p->loaded || p->d[g].state != QUNFA__DELIVERY_STATE__PENDING)
+      return;
+    p->d[g].delivered_at_ms = at_ms;
+    apost_set_error(p, g, NULL);
+    apost_set_state(p, g, QUNFA__DELIVERY_STATE__DELIVERED);
+    apost_write(p, g, commit_batch(s->work));
+    ls->ended[QUNFA__DELIVERY_STATE__DELIVERED]++;
+    ls->next[g] = k + 1;
+    active_check_done(s->act, p);
+  }
+}
+
+void live_final(lives *lv, apost *p, uint32_t seq) {
+  const slot *sl = map_get(lv, p->id);
+  lsess *ls;
+  uint32_t k, cov;
+  if (sl == NULL || seq >= sl->ls->ngroups || sl->ls->next[seq] != sl->k)
+    return;
+  ls = sl->ls;
+  k = sl->k;
+  cov = ls->covered[seq];
+  ls->covered[seq] = 0;
+  free(ls->ctext[seq]);
+  ls->ctext[seq] = NULL;
+  ls->next[seq] = k + 1;
+  ls->ended[p->d[seq].state]++;
+  if (p->d[seq].state == QUNFA__DELIVERY_STATE__DELIVERED && cov > k)
+    deliver_covered(lv, ls, seq, k + 1, cov, p->d[seq].delivered_at_ms);
+  release(lv, ls, ls->next[seq], seq);
+}
+
+size_t live_join(const char *const *texts, size_t n, size_t max, char *out) {
+  size_t len = 0, taken = 0;
+  for (; taken < n && texts[taken] != NULL; taken++) {
+    size_t t = strlen(texts[taken]);
+    if (taken > 0 && len + 1 + t > max)
+      break;
+    if (taken > 0)
+      out[len++] = '\n';
+    memcpy(out + len, texts[taken], t);
+    len += t;
+  }
+  out[len] = '\0';
+  return taken;
+}
+
+static size_t max_bytes(const char *dialect) {
+  const qf_dialect *d = qf_dialect_find(dialect && dialect[0] ? dialect : "generic");
+  if (d == NULL || d->max_text == 0 || d->text_unit == QF_DIALECT_UNIT_NONE)
+    return COALESCE_MAX;
+  if (d->text_unit == QF_DIALECT_UNIT_BODY)
+    return d->max_text > BODY_SLACK ? d->max_text - BODY_SLACK : d->max_text;
+  /* Bytes are never fewer than UTF-16 units or code points. */
+  return d->max_text;
+}
+
+void live_lease(lives *lv, apost *p, uint32_t seq, Qunfa__Lease *l) {
+  const slot *sl = map_get(lv, p->id);
+  lsess *ls;
+  uint32_t k, last;
+  if (sl == NULL || seq >= sl->ls->ngroups)
+    return;
+  ls = sl->ls;
+  k = sl->k;
+  /* Segments after k held for this group, loaded and pending, with texts. */
+  for (last = k; last + 1 < ls->nseg; last++) {
+    apost *q = active_find(lv->s->act, ls->posts[last + 1]);
+    if (q == NULL || seq >= q->loaded ||
+        q->d[seq].state != QUNFA__DELIVERY_STATE__PENDING || !ls->texts[last + 1])
+      break;
+  }
+  free(ls->ctext[seq]);
+  ls->ctext[seq] = NULL;
+  ls->covered[seq] = 0;
+  if (last == k || ls->texts[k] == NULL)
+    return;
+  size_t max = max_bytes(l->group ? l->group->dialect : NULL);
+  char *out = qf_malloc(max + SEGMENT_MAX + 1);
+  size_t n = live_join((const char *const *)&ls->texts[k], last - k + 1, max, out);
+  if (n < 2) {
+    free(out);
+    return;
+  }
+  ls->ctext[seq] = out;
+  ls->covered[seq] = k + (uint32_t)n - 1;
+  l->text = out;
+}
+
+/* ---- loading ---- */
+
+typedef struct scan {
+  lsess *ls;
+  uint32_t k;
+  char **groups;
+  uint32_t n, cap;
+} scan;
+
+static int scan_groups(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
+  scan *sc = arg;
+  Qunfa__Delivery *d = qunfa__delivery__unpack(NULL, val->len, val->data);
+  (void)key;
+  if (d == NULL)
+    return 0;
+  if (sc->n == sc->cap) {
+    sc->cap = sc->cap ? sc->cap * 2 : 64;
+    sc->groups = qf_realloc(sc->groups, sc->cap * sizeof(*sc->groups));
+  }
+  sc->groups[sc->n++] = qf_strdup(d->group_id ? d->group_id : "");
+  qunfa__delivery__free_unpacked(d, NULL);
+  return 0;
+}
+
+/* Advances next[] over segment k's stored final outcomes. */
+static int scan_states(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
+  scan *sc = arg;
+  uint32_t g = qf_kv_get_be32((const uint8_t *)key->data + 8);
+  Qunfa__Delivery *d;
+  if (g >= sc->ls->ngroups || sc->ls->next[g] != sc->k)
+    return 0;
+  if ((d = qunfa__delivery__unpack(NULL, val->len, val->data)) == NULL)
+    return 0;
+  if (adlv_final(d->state) && d->state != QUNFA__DELIVERY_STATE__LEASED) {
+    sc->ls->next[g] = sc->k + 1;
+    sc->ls->ended[d->state]++;
+  }
+  qunfa__delivery__free_unpacked(d, NULL);
+  return 0;
+}
+
+static int scan_post(qf_kv_txn *txn, uint64_t post, qf_kv_visit_fn fn, scan *sc) {
+  uint8_t from[DB_DELIVERY_KEY], to[DB_DELIVERY_KEY];
+  db_delivery_key(from, post, 0);
+  db_delivery_key(to, post + 1, 0);
+  return qf_kv_scan(txn, DB_DELIVERIES, from, sizeof from, to, sizeof to, fn, sc);
+}
+
+static lsess *sess_from(const Qunfa__LiveSession *r) {
+  lsess *ls = qf_calloc(1, sizeof(*ls));
+  ls->id = r->id;
+  ls->title = qf_strdup(r->title ? r->title : "");
+  ls->guest = qf_strdup(r->guest ? r->guest : "");
+  ls->audience = qf_strdup(r->audience ? r->audience : "");
+  ls->at_ms = r->at_ms;
+  ls->created_ms = r->created_ms;
+  ls->closed = r->closed;
+  for (size_t i = 0; i < r->n_reminder_posts && i < REMIND_MAX; i++) {
+    ls->reminder_posts[i] = r->reminder_posts[i];
+    ls->remind[i] = i < r->n_remind_ms ? r->remind_ms[i] : 0;
+    ls->nremind++;
+  }
+  return ls;
+}
+
+static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
+  void **a = arg;
+  lives *lv = a[0];
+  qf_kv_txn *txn = a[1];
+  Qunfa__LiveSession *r = qunfa__live_session__unpack(NULL, val->len, val->data);
+  scan sc = {0};
+  (void)key;
+  if (r == NULL)
+    return 0;
+  lsess *ls = sess_from(r);
+  if (r->n_segment_posts > 0)
+    scan_post(txn, r->segment_posts[0], scan_groups, &sc);
+  sess_set_groups(ls, sc.groups, sc.n);
+  for (size_t k = 0; k < r->n_segment_posts; k++)
+    sess_add_segment(lv, ls, r->segment_posts[k],
+                     k < r->n_segment_at_ms ? r->segment_at_ms[k] : 0, NULL);
+  sc.ls = ls;
+  for (sc.k = 0; sc.k < ls->nseg; sc.k++)
+    scan_post(txn, ls->posts[sc.k], scan_states, &sc);
+  ls->next_sess = lv->head;
+  lv->head = ls;
+  qunfa__live_session__free_unpacked(r, NULL);
+  return 0;
+}
+
+int lives_new(sched *s, lives **out) {
+  qf_kv_txn *txn = NULL;
+  qf_kv_val v;
+  lives *lv;
+  int rc = qf_kv_read_begin(s->kv, &txn);
+  if (rc != 0)
+    return rc;
+  lv = qf_calloc(1, sizeof(*lv));
+  lv->s = s;
+  lv->next_id = 1;
+  if (qf_kv_get(txn, DB_META, next_live_key, strlen(next_live_key), &v) == 0 &&
+      v.len == 8)
+    lv->next_id = qf_kv_get_be64((const uint8_t *)v.data);
+  void *a[2] = {lv, txn};
+  rc = qf_kv_scan(txn, DB_LIVES, NULL, 0, NULL, 0, load_one, a);
+  qf_kv_read_end(txn);
+  if (rc < 0) {
+    lives_free(lv);
+    return rc;
+  }
+  *out = lv;
+  return 0;
+}
+
+void lives_free(lives *lv) {
+  if (lv == NULL)
+    return;
+  while (lv->head) {
+    lsess *ls = lv->head;
+    lv->head = ls->next_sess;
+    sess_free(ls);
+  }
+  free(lv->map);
+  free(lv);
+}
+
+/* ---- LiveOpen ---- */
+
+typedef struct opening {
+  sched *s;
+  qf_rpc_call *call;
+  lsess *ls; /* not in the list until stored */
+  char *open_text;
+  int64_t remind[REMIND_MAX];
+  size_t nremind;
+} opening;
+
+static void post_noop(int status, void *arg) {
+  (void)status;
+  (void)arg;
+}
+
+static int collect(const char *id, void *arg) {
+  scan *sc = arg;
+  if (sc->n == sc->cap) {
+    sc->cap = sc->cap ? sc->cap * 2 : 64;
+    sc->groups = qf_realloc(sc->groups, sc->cap * sizeof(*sc->groups));
+  }
+  sc->groups[sc->n++] = qf_strdup(id);
+  return 0;
+}
+
+/* The audience's groups into ls (sorted ids); a sentence on error. */
+static int expand(sched *s, lsess *ls, const char *text, char *why, size_t len) {
+  qf_audience *a = NULL;
+  qf_kv_txn *txn = NULL;
+  scan sc = {0};
+  int rc = qf_audience_parse(text, &a, why, len);
+  if (rc != 0)
+    return rc;
+  ls->audience = qf_audience_format(a);
+  if ((rc = qf_kv_read_begin(s->kv, &txn)) == 0) {
+    qf_audience_source src = groups_source(txn);
+    rc = qf_audience_eval(a, &src, collect, &sc, why, len);
+    qf_kv_read_end(txn);
+  } else {
+    snprintf(why, len, "groups could not be read: %s", qf_strerror(rc));
+  }
+  qf_audience_free(a);
+  if (rc == 0 && sc.n == 0) {
+    snprintf(why, len, "audience \"%s\" matches no group", ls->audience);
+    rc = QF_EINVAL;
+  }
+  sess_set_groups(ls, sc.groups, sc.n);
+  return rc;
+}
+
+static uint64_t make_post(sched *s, lsess *ls, const uint8_t *cid, int64_t due,
+                          int priority, int64_t expires) {
+  char aud[64], why[256];
+  uint64_t id = 0;
+  snprintf(aud, sizeof aud, "live:%llu", (unsigned long long)ls->id);
+  posts_new pn = {.audience = aud,
+                  .content_id = cid,
+                  .due_ms = due,
+                  .priority = priority,
+                  .expires_ms = expires,
+                  .groups = (const char *const *)ls->groups,
+                  .ngroups = ls->ngroups};
+  if (posts_create_stored(s, &pn, post_noop, NULL, &id, why, sizeof why) != 0)
+    qf_log_error("live_post_failed", "live=%llu why=\"%s\"", (unsigned long long)ls->id,
+                 why);
+  return id;
+}
+
+static void reply_session(qf_rpc_call *call, const lsess *ls, uint32_t segment,
+                          bool lists) {
+  Qunfa__LiveReply reply = QUNFA__LIVE_REPLY__INIT;
+  Qunfa__LiveSession r;
+  fill_record(ls, &r, lists);
+  reply.session = &r;
+  reply.segment = segment;
+  qf_rpc_reply(call, &reply.base);
+}
+
+static void opening_free(opening *o) {
+  if (o->ls)
+    sess_free(o->ls);
+  free(o->open_text);
+  free(o);
+}
+
+static void on_opened(int status, void *arg) {
+  opening *o = arg;
+  if (status != 0) {
+    /* The list and the post map point at it: it stays, closed, with nothing. */
+    qf_rpc_reply_error(o->call, status, "session not stored: %s", qf_strerror(status));
+    o->ls->closed = true;
+    o->ls = NULL;
+    opening_free(o);
+    return;
+  }
+  reply_session(o->call, o->ls, 0, true);
+  qf_log_info("live_opened", "live=%llu groups=%u open_post=%llu",
+              (unsigned long long)o->ls->id, o->ls->ngroups,
+              (unsigned long long)o->ls->posts[0]);
+  o->ls = NULL; /* the list's now */
+  opening_free(o);
+}
+
+static void on_open_stored(int status, const char *err, const uint8_t (*ids)[32],
+                           void *arg) {
+  opening *o = arg;
+  sched *s = o->s;
+  lives *lv = s->lv;
+  lsess *ls = o->ls;
+  int64_t now = qf_clock_now_ms();
+  if (status != 0) {
+    qf_rpc_reply_error(o->call, QF_EUNAVAIL, "content store: %s", err);
+    opening_free(o);
+    return;
+  }
+  ls->id = lv->next_id++;
+  ls->created_ms = now;
+  for (size_t i = 0; i < o->nremind; i++) {
+    ls->remind[ls->nremind] = o->remind[i];
+    ls->reminder_posts[ls->nremind++] =
+        make_post(s, ls, ids[1 + i], ls->at_ms - o->remind[i],
+                  QUNFA__PRIORITY__PRIORITY_NORMAL, ls->at_ms);
+  }
+  /* In memory before the commit, so the opening's deliveries are held right. */
+  uint64_t open = make_post(s, ls, ids[0], ls->at_ms > now ? ls->at_ms : now,
+                            QUNFA__PRIORITY__PRIORITY_LIVE, 0);
+  sess_add_segment(lv, ls, open, now, o->open_text);
+  ls->next_sess = lv->head;
+  lv->head = ls;
+  uint8_t v[8];
+  qf_kv_put_be64(v, lv->next_id);
+  qf_kv_batch_put(commit_batch(s->client), DB_META, next_live_key,
+                  strlen(next_live_key), v, sizeof v);
+  put_record(s, ls);
+  /* The list holds ls now; o->ls stays set only for the reply. */
+  commit_defer(s->client, on_opened, o);
+}
+
+static int check_text(const char *what, const char *t, size_t max, char *why,
+                      size_t len) {
+  size_t n = t ? strlen(t) : 0;
+  if (n == 0 || n > max)
+    return snprintf(why, len, "%s: must be 1 to %zu bytes", what, max), QF_EINVAL;
+  if (qf_template_check(t, why, len) != 0)
+    return QF_EINVAL;
+  return 0;
+}
+
+static int check_open(opening *o, const Qunfa__LiveOpenRequest *r, char *why,
+                      size_t len) {
+  int64_t now = qf_clock_now_ms();
+  int rc;
+  if ((rc = check_text("title", r->title, FIELD_MAX, why, len)) != 0 ||
+      (rc = check_text("guest", r->guest, FIELD_MAX, why, len)) != 0)
+    return rc;
+  if (r->open_text && r->open_text[0] &&
+      (rc = check_text("open_text", r->open_text, SEGMENT_MAX, why, len)) != 0)
+    return rc;
+  if (r->at_ms < 0)
+    return snprintf(why, len, "at: before 1970"), QF_EINVAL;
+  if (r->n_remind_ms > REMIND_MAX)
+    return snprintf(why, len, "remind: at most %d reminders", REMIND_MAX), QF_EINVAL;
+  o->ls->at_ms = r->at_ms > now ? r->at_ms : now;
+  for (size_t i = 0; i < r->n_remind_ms; i++) {
+    if (r->remind_ms[i] <= 0)
+      return snprintf(why, len, "remind: offset %zu must be after 0", i + 1), QF_EINVAL;
+    if (o->ls->at_ms - r->remind_ms[i] > now)
+      o->remind[o->nremind++] = r->remind_ms[i];
+  }
+  return 0;
+}
+
+static int put_open_texts(opening *o, const Qunfa__LiveOpenRequest *r) {
+  char *texts[1 + REMIND_MAX];
+  size_t n = 1 + o->nremind;
+  int rc;
+  if (r->open_text && r->open_text[0]) {
+    o->open_text = qf_strdup(r->open_text);
+  } else {
+    o->open_text = qf_malloc(TEXT_LEN);
+    snprintf(o->open_text, TEXT_LEN, "Live now: %s, with %s. The talk follows here.",
+             r->title, r->guest);
+  }
+  texts[0] = o->open_text;
+  for (size_t i = 0; i < o->nremind; i++) {
+    texts[1 + i] = qf_malloc(TEXT_LEN);
+    int64_t m = (o->remind[i] + 59999) / 60000;
+    snprintf(texts[1 + i], TEXT_LEN, "Live in %lld min: %s, with %s.", (long long)m,
+             r->title, r->guest);
+  }
+  rc = contents_put(o->s, "post", (const char *const *)texts, n, on_open_stored, o);
+  for (size_t i = 0; i < o->nremind; i++)
+    free(texts[1 + i]);
+  return rc;
+}
+
+void live_on_open(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
+  sched *s = arg;
+  const Qunfa__LiveOpenRequest *r = (const Qunfa__LiveOpenRequest *)msg;
+  opening *o;
+  char why[400] = "";
+  int rc;
+  if (s->stopping || s->store == NULL) {
+    qf_rpc_reply_error(call, QF_EUNAVAIL, "the scheduler is shutting down");
+    return;
+  }
+  o = qf_calloc(1, sizeof(*o));
+  o->s = s;
+  o->call = call;
+  o->ls = qf_calloc(1, sizeof(*o->ls));
+  if ((rc = check_open(o, r, why, sizeof why)) != 0 ||
+      (rc = expand(s, o->ls, r->audience ? r->audience : "", why, sizeof why)) != 0) {
+    qf_rpc_reply_error(call, rc, "%s", why);
+    opening_free(o);
+    return;
+  }
+  o->ls->title = qf_strdup(r->title);
+  o->ls->guest = qf_strdup(r->guest);
+  if (put_open_texts(o, r) != 0) {
+    qf_rpc_reply_error(call, QF_EUNAVAIL, "content store: unavailable");
+    opening_free(o);
+  }
+}
+
+/* ---- LiveSay, LiveClose ---- */
+
+typedef struct saying {
+  sched *s;
+  qf_rpc_call *call;
+  uint64_t live_id;
+  char *text;
+  bool closing;
+  uint32_t segment;
+} saying;
+
+static void saying_free(saying *sy) {
+  free(sy->text);
+  free(sy);
+}
+
+static void on_said(int status, void *arg) {
+  saying *sy = arg;
+  lsess *ls = find(sy->s->lv, sy->live_id);
+  if (status != 0)
+    qf_rpc_reply_error(sy->call, status, "segment not stored: %s", qf_strerror(status));
+  else if (ls != NULL)
+    reply_session(sy->call, ls, sy->segment, false);
+  else
+    qf_rpc_reply_error(sy->call, QF_EINTERNAL, "session %llu vanished",
+                       (unsigned long long)sy->live_id);
+  saying_free(sy);
+}
+
+static void on_say_stored(int status, const char *err, const uint8_t (*ids)[32],
+                          void *arg) {
+  saying *sy = arg;
+  sched *s = sy->s;
+  lsess *ls = find(s->lv, sy->live_id);
+  if (status != 0 || ls == NULL || ls->closed) {
+    qf_rpc_reply_error(sy->call, status ? QF_EUNAVAIL : QF_EINVAL, "%s",
+                       status ? err : "the session is closed");
+    saying_free(sy);
+    return;
+  }
+  uint64_t post =
+      make_post(s, ls, ids[0], qf_clock_now_ms(), QUNFA__PRIORITY__PRIORITY_LIVE, 0);
+  sy->segment = ls->nseg;
+  sess_add_segment(s->lv, ls, post, qf_clock_now_ms(), sy->text);
+  if (sy->closing)
+    ls->closed = true;
+  put_record(s, ls);
+  commit_defer(s->client, on_said, sy);
+}
+
+static void say(qf_rpc_call *call, sched *s, uint64_t id, const char *text,
+                bool closing) {
+  lsess *ls = find(s->lv, id);
+  saying *sy;
+  char why[300];
+  const char *t = text;
+  if (s->stopping || s->store == NULL) {
+    qf_rpc_reply_error(call, QF_EUNAVAIL, "the scheduler is shutting down");
+    return;
+  }
+  if (ls == NULL) {
+    qf_rpc_reply_error(call, QF_ENOTFOUND, "live session %llu not found",
+                       (unsigned long long)id);
+    return;
+  }
+  if (ls->closed) {
+    qf_rpc_reply_error(call, QF_EINVAL, "live session %llu is closed",
+                       (unsigned long long)id);
+    return;
+  }
+  sy = qf_calloc(1, sizeof(*sy));
+  if (closing && (!t || !t[0])) {
+    sy->text = qf_malloc(TEXT_LEN);
+    snprintf(sy->text, TEXT_LEN, "The session \"%s\" with %s has ended. Thank you!",
+             ls->title, ls->guest);
+    t = sy->text;
+  }
+  if (check_text("text", t, SEGMENT_MAX, why, sizeof why) != 0) {
+    qf_rpc_reply_error(call, QF_EINVAL, "%s", why);
+    saying_free(sy);
+    return;
+  }
+  if (sy->text == NULL)
+    sy->text = qf_strdup(t);
+  *sy = (saying){s, call, id, sy->text, closing, 0};
+  const char *texts[1] = {sy->text};
+  if (contents_put(s, "post", texts, 1, on_say_stored, sy) != 0) {
+    qf_rpc_reply_error(call, QF_EUNAVAIL, "content store: unavailable");
+    saying_free(sy);
+  }
+}
+
+void live_on_say(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
+  const Qunfa__LiveSayRequest *r = (const Qunfa__LiveSayRequest *)msg;
+  say(call, arg, r->live_id, r->text, false);
+}
+
+void live_on_close(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
+  const Qunfa__LiveCloseRequest *r = (const Qunfa__LiveCloseRequest *)msg;
+  say(call, arg, r->live_id, r->text, true);
+}
+
+/* ---- LiveStatus ---- */
+
+void live_on_status(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
+  sched *s = arg;
+  const Qunfa__LiveRef *r = (const Qunfa__LiveRef *)msg;
+  lsess *ls = find(s->lv, r->live_id);
+  Qunfa__LiveStatusReply rep = QUNFA__LIVE_STATUS_REPLY__INIT;
+  uint64_t total, final = 0;
+  uint32_t worst = 0;
+  if (ls == NULL) {
+    qf_rpc_reply_error(call, QF_ENOTFOUND, "live session %llu not found",
+                       (unsigned long long)r->live_id);
+    return;
+  }
+  for (uint32_t k = 0; k < ls->nseg; k++) {
+    apost *p = active_find(s->act, ls->posts[k]);
+    if (p != NULL)
+      rep.leased += p->counts[QUNFA__DELIVERY_STATE__LEASED];
+  }
+  for (uint32_t g = 0; g < ls->ngroups; g++) {
+    uint32_t lag = ls->nseg - ls->next[g];
+    rep.groups_done += lag == 0;
+    if (lag > rep.lag_segments) {
+      rep.lag_segments = lag;
+      worst = g;
+    }
+  }
+  for (int st = QUNFA__DELIVERY_STATE__DELIVERED; st < APOST_STATES; st++)
+    final += ls->ended[st];
+  total = (uint64_t)ls->nseg * ls->ngroups;
+  rep.live_id = ls->id;
+  rep.segments = ls->nseg;
+  rep.groups = ls->ngroups;
+  rep.delivered = ls->ended[QUNFA__DELIVERY_STATE__DELIVERED];
+  rep.failed = ls->ended[QUNFA__DELIVERY_STATE__FAILED];
+  rep.expired = ls->ended[QUNFA__DELIVERY_STATE__EXPIRED];
+  rep.cancelled = ls->ended[QUNFA__DELIVERY_STATE__CANCELLED];
+  rep.pending = (uint32_t)(total - final - rep.leased);
+  rep.closed = ls->closed;
+  if (rep.lag_segments > 0) {
+    rep.slowest_group = ls->groups[worst];
+    rep.lag_ms = qf_clock_now_ms() - ls->at[ls->next[worst]];
+  } else {
+    rep.slowest_group = "";
+  }
+  qf_rpc_reply(call, &rep.base);
+}
