@@ -202,14 +202,50 @@ bool live_hold(lives *lv, apost *p, uint32_t seq) {
   return sl->ls->next[seq] != sl->k;
 }
 
-/* Queues group g's delivery of segment k if it is loaded, pending and held. */
-static void release(lives *lv, lsess *ls, uint32_t k, uint32_t g) {
-  apost *p;
-  if (k >= ls->nseg || (p = active_find(lv->s->act, ls->posts[k])) == NULL)
-    return; /* not appended yet, or not loaded: live_hold lets it go at load */
-  if (g < p->loaded && p->d[g].state == QUNFA__DELIVERY_STATE__PENDING &&
-      p->d[g].where == WHERE_NONE)
-    ready_push(lv->s->rdy, p, g);
+/* The stored state of group g's delivery of a post that left memory (it is
+ * done: every delivery final), or -1 when the post is not stored as done (it
+ * is being created or loaded: live_hold lets the delivery go at load). */
+static int stored_final(sched *s, uint64_t post, uint32_t g) {
+  uint8_t k[DB_DELIVERY_KEY];
+  qf_kv_txn *txn = NULL;
+  Qunfa__Post *rec = NULL;
+  qf_kv_val v;
+  int state = -1;
+  if (qf_kv_read_begin(s->kv, &txn) != 0)
+    return -1;
+  if (db_get_post(txn, post, &rec) == 0 && rec->done) {
+    Qunfa__Delivery *d = NULL;
+    db_delivery_key(k, post, g);
+    if (qf_kv_get(txn, DB_DELIVERIES, k, sizeof k, &v) == 0 &&
+        (d = qunfa__delivery__unpack(NULL, v.len, v.data)) != NULL)
+      state = d->state;
+    qunfa__delivery__free_unpacked(d, NULL);
+    if (state < QUNFA__DELIVERY_STATE__DELIVERED || state >= APOST_STATES)
+      state = QUNFA__DELIVERY_STATE__CANCELLED;
+  }
+  if (rec != NULL)
+    qunfa__post__free_unpacked(rec, NULL);
+  qf_kv_read_end(txn);
+  return state;
+}
+
+/* Queues group g's delivery of the segment whose turn it is, if it is loaded,
+ * pending and held; one that ended while held (its post was cancelled) is
+ * passed over. */
+static void release(lives *lv, lsess *ls, uint32_t g) {
+  for (uint32_t k = ls->next[g]; k < ls->nseg; k = ls->next[g]) {
+    apost *p = active_find(lv->s->act, ls->posts[k]);
+    int state;
+    if (p != NULL && g >= p->loaded)
+      return; /* not loaded yet: live_hold lets it go at load */
+    state = p != NULL ? p->d[g].state : stored_final(lv->s, ls->posts[k], g);
+    if (state == QUNFA__DELIVERY_STATE__PENDING && p->d[g].where == WHERE_NONE)
+      ready_push(lv->s->rdy, p, g);
+    if (state < QUNFA__DELIVERY_STATE__DELIVERED)
+      return;
+    ls->ended[state]++;
+    ls->next[g] = k + 1;
+  }
 }
 
 /* Segments k0..k1 of group g went out in the lease of segment k0 - 1. */
@@ -246,7 +282,7 @@ void live_final(lives *lv, apost *p, uint32_t seq) {
   ls->ended[p->d[seq].state]++;
   if (p->d[seq].state == QUNFA__DELIVERY_STATE__DELIVERED && cov > k)
     deliver_covered(lv, ls, seq, k + 1, cov, p->d[seq].delivered_at_ms);
-  release(lv, ls, ls->next[seq], seq);
+  release(lv, ls, seq);
 }
 
 size_t live_join(const char *const *texts, size_t n, size_t max, char *out) {
