@@ -98,6 +98,9 @@ static int generic_plat_decode(const mc_request *rq, mc_message *m, mc_reply *re
   }
   if (generic_decode(rq->body, rq->len, m->group_buf, rq->idem_key, &m->doc, &m->m, why,
                      sizeof why) != 0) {
+    /* The fields may point into the body's document, freed by now: keep only
+     * the group of the path, for the rejection's count. */
+    m->m = (chat_msg){.group = m->group_buf};
     generic_error(rej, 400, why);
     return QF_EINVAL;
   }

@@ -175,12 +175,12 @@ limits *limits_new(const limits_opts *o) {
   return l;
 }
 
-void limits_each_key(limits *l, void (*fn)(const lkey *k, void *arg), void *arg) {
+void limits_each_key(limits *l, void (*fn)(lkey *k, void *arg), void *arg) {
   for (size_t i = 0; i < l->ngb; i++)
-    for (const ginfo *g = l->gb[i]; g != NULL; g = g->hnext)
+    for (ginfo *g = l->gb[i]; g != NULL; g = g->hnext)
       fn(&g->key, arg);
   for (size_t i = 0; i < l->nsb; i++)
-    for (const skey *k = l->sb[i]; k != NULL; k = k->hnext)
+    for (skey *k = l->sb[i]; k != NULL; k = k->hnext)
       fn(&k->key, arg);
   fn(&l->global, arg);
 }

@@ -111,7 +111,7 @@ ginfo *limits_group_set(limits *l, const Qunfa__Group *rec);
 
 lkey *limits_global(limits *l);
 /* Calls fn for every key: each group's, each shared key, the global key. */
-void limits_each_key(limits *l, void (*fn)(const lkey *k, void *arg), void *arg);
+void limits_each_key(limits *l, void (*fn)(lkey *k, void *arg), void *arg);
 /* The keys of g that may block, lowest tier first: the group's, then its
  * account's and dialect's when they exist. Returns how many (1..3). */
 size_t limits_chain(ginfo *g, lkey *out[LIMITS_CHAIN]);

@@ -504,6 +504,11 @@ static void drop_key(lkey *k) {
   k->state = KEY_IDLE;
 }
 
+static void drop_key_cb(lkey *k, void *arg) {
+  (void)arg;
+  drop_key(k);
+}
+
 static void on_closed(uv_handle_t *h) {
   ready *r = h->data;
   heap_item it;
@@ -512,16 +517,13 @@ static void on_closed(uv_handle_t *h) {
   while (heap_pop(&r->retry, &it))
     apost_unref(it.ptr);
   heap_free(&r->retry);
-  /* Every key with parked deliveries is waiting or due. */
-  while (heap_pop(&r->keys, &it))
-    drop_key(it.ptr);
   heap_free(&r->keys);
   for (int rank = 0; rank < RANKS; rank++)
-    while (r->due[rank] != NULL) {
-      lkey *k = r->due[rank];
-      due_remove(r, k);
-      drop_key(k);
-    }
+    while (r->due[rank] != NULL)
+      due_remove(r, r->due[rank]);
+  /* Parked deliveries sit on waiting, due and blocked keys (as many leases out
+   * as the limit allows): drop them on every key. */
+  limits_each_key(r->lim, drop_key_cb, NULL);
   for (int rank = 0; rank < RANKS; rank++) {
     apost *p;
     uint32_t seq;
@@ -544,7 +546,7 @@ typedef struct tier_counts {
   int64_t *keys, *waiting;
 } tier_counts;
 
-static void count_key(const lkey *k, void *arg) {
+static void count_key(lkey *k, void *arg) {
   tier_counts *tc = arg;
   if (k->n == 0 || k->tier > TIER_GLOBAL)
     return;
