@@ -712,6 +712,12 @@ static void saying_free(saying *sy) {
 static void on_said(int status, void *arg) {
   saying *sy = arg;
   lsess *ls = find(sy->s->lv, sy->live_id);
+  if (status != 0 && ls != NULL && sy->segment + 1 == ls->nseg) {
+    /* Its post was not stored either: forget it, so no group waits for it. */
+    ls->nseg--;
+    free(ls->texts[ls->nseg]);
+    ls->closed = ls->closed && !sy->closing;
+  }
   if (status != 0)
     qf_rpc_reply_error(sy->call, status, "segment not stored: %s", qf_strerror(status));
   else if (ls != NULL)

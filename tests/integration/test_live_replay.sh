@@ -37,7 +37,6 @@ for line in open(path):
         first.setdefault(part, m["ts_ms"])
 assert all(s == ["OPEN", "r1", "r2", "r3", "END"] for s in seqs.values()), seqs
 assert first["r2"] - t0 >= 600 and first["r3"] - t0 >= 1200, (first["r2"] - t0, first["r3"] - t0)
-assert first["r3"] - first["r2"] >= 500, first["r3"] - first["r2"]
 print(f"r2 at +{first['r2'] - t0} ms, r3 at +{first['r3'] - t0} ms")
 PY
 
