@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # ctest: timing
-# Work-conserving limits: 1,000 groups at 5/s each, 25 posts to all, every post
+# Work-conserving limits: 1,000 groups at 2/s each, 10 posts to all, every post
 # due at the same second T0. Counted at the receiver over [T0, T0 + 4 s), when
 # every group has more waiting than its limit lets through:
-# - no group receives more than 5 messages in any 1-second window (every
+# - no group receives more than 2 messages in any 1-second window (every
 #   sliding window of mockchat's record, over the whole run);
 # - the 1,000 groups together receive at least 90% of the sum of their limits
-#   (1,000 x 5/s x 4 s = 20,000; no group can receive more than 20 in 4 s).
+#   (1,000 x 2/s x 4 s = 8,000; no group can receive more than 8 in 4 s).
+# The sum of the limits, 2,000/s, is kept well below what the whole pipeline
+# delivers on a 2-core machine (about 10,000/s, docs/benchmarks.md), so the test
+# judges the limiter, not the machine: at 5/s (5,000/s in all) it measured
+# 100% on a quiet machine but 81% with other work running beside it.
 set -euo pipefail
 . "$QF_SRC/scripts/system.sh"
 qf_system_init "$QF_BIN"
 qf_start_system 2
 
-GROUPS_N=1000 RATE_N=5 POSTS=25 SPAN_MS=4000
+GROUPS_N=1000 RATE_N=2 POSTS=10 SPAN_MS=4000
 
 python3 - "$QF_HOOK" "$GROUPS_N" "$RATE_N" >"$QF_DIR/g.jsonl" <<'PY'
 import json, sys
