@@ -1,5 +1,5 @@
 /* Per-group request counters, so a scripted answer list applies to each group
- * on its own: a small string-keyed hash map behind a mutex. Thread-safe. */
+ * on its own: a string-keyed map (kmap) behind a mutex. Thread-safe. */
 #ifndef MOCKCHAT_TALLY_H
 #define MOCKCHAT_TALLY_H
 #include <stdint.h>
