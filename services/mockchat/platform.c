@@ -86,8 +86,7 @@ static int hexval(int c) {
   return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Percent-decodes s[0..n) into out; false when it does not fit. */
-static bool pct_decode(const char *s, size_t n, char *out, size_t len) {
+bool mc_pct_decode(const char *s, size_t n, char *out, size_t len, bool plus_is_space) {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     if (o + 1 >= len)
@@ -98,7 +97,7 @@ static bool pct_decode(const char *s, size_t n, char *out, size_t len) {
       out[o++] = (char)(hi * 16 + lo);
       i += 2;
     } else {
-      out[o++] = s[i];
+      out[o++] = plus_is_space && s[i] == '+' ? ' ' : s[i];
     }
   }
   out[o] = '\0';
@@ -110,7 +109,7 @@ bool mc_query_get(const char *query, const char *name, char *out, size_t len) {
   for (const char *p = query; p && *p;) {
     size_t n = strcspn(p, "&");
     if (n > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=')
-      return pct_decode(p + nlen + 1, n - nlen - 1, out, len);
+      return mc_pct_decode(p + nlen + 1, n - nlen - 1, out, len, false);
     p += n;
     if (*p == '&')
       p++;
@@ -119,7 +118,7 @@ bool mc_query_get(const char *query, const char *name, char *out, size_t len) {
 }
 
 bool mc_path_segment(const char *s, size_t n, char *out, size_t len) {
-  if (n == 0 || !pct_decode(s, n, out, len))
+  if (n == 0 || !mc_pct_decode(s, n, out, len, false))
     return false;
   size_t d = strlen(out);
   return d > 0 && !memchr(out, '/', d) && d == strnlen(out, len);

@@ -111,6 +111,9 @@ const char *mc_str(const json_t *o, const char *name);
 /* Copies the percent-decoded value of query parameter name into out ('+' is
  * taken literally, as the dialects encode). false when absent or too long. */
 bool mc_query_get(const char *query, const char *name, char *out, size_t len);
+/* Percent-decodes s[0..n) into out (at most len-1 bytes and the NUL); with
+ * plus_is_space, '+' becomes ' ' (query strings). false when it does not fit. */
+bool mc_pct_decode(const char *s, size_t n, char *out, size_t len, bool plus_is_space);
 /* Copies the percent-decoded path segment s[0..n) into out. false when it
  * does not fit, is empty, or holds '/' or NUL once decoded. */
 bool mc_path_segment(const char *s, size_t n, char *out, size_t len);

@@ -1,5 +1,7 @@
 #include "script.h"
 
+#include "platform.h"
+
 #include "qf/err.h"
 
 #include <ctype.h>
@@ -10,33 +12,6 @@
 #include <string.h>
 
 #define PARAM_MAX 512
-
-static int hexval(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  c = tolower(c);
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decodes s[0..n) into buf (at most len-1 bytes); '+' is a space.
- * false when it does not fit. */
-static bool decode(const char *s, size_t n, char *buf, size_t len) {
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (o + 1 >= len)
-      return false;
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-        (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-      buf[o++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      buf[o++] = s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  buf[o] = '\0';
-  return true;
-}
 
 static bool parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   if (!isdigit((unsigned char)*s))
@@ -122,8 +97,9 @@ int script_parse(const char *query, script *out, char *why, size_t len) {
     const char *eq = memchr(p, '=', n);
     size_t nlen = eq ? (size_t)(eq - p) : n;
     char name[64], value[PARAM_MAX];
-    bool ok = decode(p, nlen, name, sizeof name) &&
-              decode(eq ? eq + 1 : p + n, eq ? n - nlen - 1 : 0, value, sizeof value);
+    bool ok = mc_pct_decode(p, nlen, name, sizeof name, true) &&
+              mc_pct_decode(eq ? eq + 1 : p + n, eq ? n - nlen - 1 : 0, value,
+                            sizeof value, true);
     if (ok) {
       int rc = apply(name, value, out, why, len);
       if (rc != 0)
