@@ -6,13 +6,12 @@
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/err.h"
+#include "qf/http.h"
 #include "qf/log.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,22 +46,7 @@ typedef struct pending {
  * NULL, adds one header. */
 static void reply_raw(nng_aio *aio, uint16_t status, const char *ctype,
                       const char *body, const char *hname, const char *hvalue) {
-  nng_http_res *res;
-  int rv = nng_http_res_alloc(&res);
-  if (rv != 0) {
-    nng_aio_finish(aio, rv);
-    return;
-  }
-  if ((rv = nng_http_res_set_status(res, status)) != 0 ||
-      (rv = nng_http_res_set_header(res, "Content-Type", ctype)) != 0 ||
-      (hname && (rv = nng_http_res_set_header(res, hname, hvalue)) != 0) ||
-      (rv = nng_http_res_copy_data(res, body, strlen(body))) != 0) {
-    nng_http_res_free(res);
-    nng_aio_finish(aio, rv);
-    return;
-  }
-  nng_aio_set_output(aio, 0, res);
-  nng_aio_finish(aio, 0);
+  qf_http_reply(aio, status, ctype, body, strlen(body), hname, hvalue);
 }
 
 /* Sends r and frees its body. */
@@ -271,7 +255,7 @@ static void on_recall(nng_aio *aio);
 
 static void on_hook(nng_aio *aio) {
   nng_http_req *req = nng_aio_get_input(aio, 0);
-  hook_server *s = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
+  hook_server *s = qf_http_data(aio);
   char path[PATH_MAX_LEN], why[MC_WHY_MAX];
   const char *query;
   const mc_platform *pl = NULL;
@@ -308,7 +292,7 @@ static void on_hook(nng_aio *aio) {
  * whose robots cannot recall, so tests can still see one in the record. */
 static void on_recall(nng_aio *aio) {
   nng_http_req *req = nng_aio_get_input(aio, 0);
-  hook_server *s = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
+  hook_server *s = qf_http_data(aio);
   void *body;
   size_t len;
   nng_http_req_get_data(req, &body, &len);
@@ -345,7 +329,7 @@ static void on_recall(nng_aio *aio) {
 }
 
 static void on_stats(nng_aio *aio) {
-  hook_server *s = nng_http_handler_get_data(nng_aio_get_input(aio, 1));
+  hook_server *s = qf_http_data(aio);
   char *doc = board_json(s->env.board);
   reply_raw(aio, 200, "application/json", doc, NULL, NULL);
   free(doc);
@@ -357,78 +341,25 @@ static void on_healthz(nng_aio *aio) {
 
 /* ---- the server ---- */
 
-static int add_handler(hook_server *s, const char *path, const char *method, bool tree,
-                       void (*cb)(nng_aio *)) {
-  nng_http_handler *h;
-  int rv = nng_http_handler_alloc(&h, path, cb);
-  if (rv != 0)
-    return rv;
-  if ((rv = nng_http_handler_set_method(h, method)) != 0 ||
-      (tree && (rv = nng_http_handler_set_tree(h)) != 0) ||
-      (rv = nng_http_handler_collect_body(h, true, MAX_BODY)) != 0 ||
-      (rv = nng_http_handler_set_data(h, s, NULL)) != 0 ||
-      (rv = nng_http_server_add_handler(s->http, h)) != 0) {
-    nng_http_handler_free(h);
-    return rv;
-  }
-  return 0;
-}
-
-static int bound_port(nng_http_server *http) {
-  nng_sockaddr sa;
-  if (nng_http_server_get_addr(http, &sa) != 0)
-    return -1;
-  if (sa.s_family == NNG_AF_INET)
-    return ntohs(sa.s_in.sa_port);
-  if (sa.s_family == NNG_AF_INET6)
-    return ntohs(sa.s_in6.sa_port);
-  return -1;
-}
-
-static int start_failed(hook_server *s, const char *call, const char *url, int rv) {
-  char q[512];
-  qf_log_error("listen_failed", "call=%s url=%s err=\"%s\"", call,
-               qf_log_quote(url, q, sizeof q), nng_strerror(rv));
-  if (s->http)
-    nng_http_server_release(s->http);
-  free(s);
-  return QF_EADDR;
-}
-
-static int add_handlers(hook_server *s) {
-  int rv;
+int hook_server_start(hook_server **out, const char *url, const hook_env *env) {
   /* One POST tree at "/" (NNG refuses other POST handlers below it): on_hook
    * routes by path. */
-  if ((rv = add_handler(s, "/", "POST", true, on_hook)) != 0 ||
-      (rv = add_handler(s, "/stats", "GET", false, on_stats)) != 0 ||
-      (rv = add_handler(s, "/healthz", "GET", false, on_healthz)) != 0)
-    return rv;
-  return 0;
-}
-
-int hook_server_start(hook_server **out, const char *url, const hook_env *env) {
-  *out = NULL;
+  static const qf_http_route routes[] = {
+      {"/", "POST", true, on_hook},
+      {"/stats", "GET", false, on_stats},
+      {"/healthz", "GET", false, on_healthz},
+  };
   hook_server *s = qf_calloc(1, sizeof *s);
   s->env = *env;
-  nng_url *u;
-  int rv = nng_url_parse(&u, url);
-  if (rv != 0)
-    return start_failed(s, "nng_url_parse", url, rv);
-  if (strcmp(u->u_scheme, "http") != 0) {
-    nng_url_free(u);
-    return start_failed(s, "nng_url_parse", url, NNG_EADDRINVAL);
+  qf_http_opts o = {.what = "mockchat", .data = s, .max_body = MAX_BODY};
+  int rc = qf_http_start(&s->http, &s->port, url, routes,
+                         sizeof routes / sizeof routes[0], &o);
+  if (rc != 0) {
+    free(s);
+    s = NULL;
   }
-  rv = nng_http_server_hold(&s->http, u);
-  nng_url_free(u);
-  if (rv != 0)
-    return start_failed(s, "nng_http_server_hold", url, rv);
-  if ((rv = add_handlers(s)) != 0)
-    return start_failed(s, "nng_http_server_add_handler", url, rv);
-  if ((rv = nng_http_server_start(s->http)) != 0)
-    return start_failed(s, "nng_http_server_start", url, rv);
-  s->port = bound_port(s->http);
   *out = s;
-  return 0;
+  return rc;
 }
 
 int hook_server_port(const hook_server *s) {
@@ -438,11 +369,8 @@ int hook_server_port(const hook_server *s) {
 void hook_server_stop(hook_server *s) {
   if (!s)
     return;
-  if (s->http) {
-    nng_http_server_stop(s->http);
-    nng_http_server_release(s->http);
-    s->http = NULL;
-  }
+  qf_http_stop(s->http);
+  s->http = NULL;
 }
 
 void hook_server_free(hook_server *s) {

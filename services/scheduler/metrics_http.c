@@ -1,6 +1,5 @@
 #include "metrics_http.h"
 
-#include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include "prom.h"
 #include "qf/alloc.h"
 #include "qf/err.h"
+#include "qf/http.h"
 #include "qf/log.h"
 #include "webapi.h"
 
@@ -41,32 +41,12 @@ struct metrics_http {
   bool closing;
 };
 
-static void reply(nng_aio *aio, int status, const char *type, const void *body,
-                  size_t len) {
-  nng_http_res *res;
-  int rv = nng_http_res_alloc(&res);
-  if (rv == 0 &&
-      ((rv = nng_http_res_set_status(res, (uint16_t)status)) != 0 ||
-       (rv = nng_http_res_set_header(res, "Content-Type", type)) != 0 ||
-       (rv = nng_http_res_set_header(res, "Cache-Control", "no-store")) != 0 ||
-       (rv = nng_http_res_copy_data(res, body, len)) != 0))
-    nng_http_res_free(res);
-  if (rv != 0) {
-    qf_log_warn("http_reply_failed", "call=nng_http_res_alloc err=\"%s\"",
-                nng_strerror(rv));
-    nng_aio_finish(aio, rv);
-    return;
-  }
-  nng_aio_set_output(aio, 0, res);
-  nng_aio_finish(aio, 0);
-}
-
 static void reply_json(nng_aio *aio, int status, const char *body) {
-  reply(aio, status, "application/json", body, strlen(body));
+  qf_http_reply(aio, status, "application/json", body, strlen(body), NULL, NULL);
 }
 
 static metrics_http *server_of(nng_aio *aio) {
-  return nng_http_handler_get_data(nng_aio_get_input(aio, 1));
+  return qf_http_data(aio);
 }
 
 /* The path of the request without its query string. */
@@ -95,7 +75,8 @@ static void on_metrics(nng_aio *aio) {
   size_t len;
   char *text = prom_render(p, &len);
   prom_free(p);
-  reply(aio, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+  qf_http_reply(aio, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, NULL,
+                NULL);
   free(text);
 }
 
@@ -122,10 +103,11 @@ static void on_dashboard(nng_aio *aio) {
   char path[PATH_MAX_LEN];
   request_path(aio, path, sizeof path);
   if (strcmp(path, "/") != 0 && strcmp(path, "/index.html") != 0) {
-    reply(aio, 404, "text/plain", "not found\n", 10);
+    qf_http_reply(aio, 404, "text/plain", "not found\n", 10, NULL, NULL);
     return;
   }
-  reply(aio, 200, "text/html; charset=utf-8", qf_dashboard_html, qf_dashboard_html_len);
+  qf_http_reply(aio, 200, "text/html; charset=utf-8", qf_dashboard_html,
+                qf_dashboard_html_len, NULL, NULL);
 }
 
 /* Queues the request for the loop; answered by on_wake. */
@@ -177,63 +159,16 @@ static void on_wake(uv_async_t *h) {
   }
 }
 
-static int add_handler(metrics_http *m, const char *path, bool tree,
-                       void (*cb)(nng_aio *)) {
-  nng_http_handler *h;
-  int rv = nng_http_handler_alloc(&h, path, cb);
-  if (rv != 0)
-    return rv;
-  if ((rv = nng_http_handler_set_method(h, "GET")) != 0 ||
-      (tree && (rv = nng_http_handler_set_tree(h)) != 0) ||
-      (rv = nng_http_handler_set_data(h, m, NULL)) != 0 ||
-      (rv = nng_http_server_add_handler(m->srv, h)) != 0) {
-    nng_http_handler_free(h);
-    return rv;
-  }
-  return 0;
-}
-
-static int bound_port(nng_http_server *srv) {
-  nng_sockaddr sa;
-  if (nng_http_server_get_addr(srv, &sa) != 0)
-    return -1;
-  if (sa.s_family == NNG_AF_INET)
-    return ntohs(sa.s_in.sa_port);
-  if (sa.s_family == NNG_AF_INET6)
-    return ntohs(sa.s_in6.sa_port);
-  return -1;
-}
-
-static int start_failed(metrics_http *m, const char *call, const char *addr, int rv) {
-  char q[300];
-  qf_log_error("start_failed", "what=metrics_http call=%s addr=%s err=\"%s\"", call,
-               qf_log_quote(addr, q, sizeof q), nng_strerror(rv));
-  if (m->srv)
-    nng_http_server_release(m->srv);
-  m->srv = NULL;
-  return QF_EADDR;
-}
-
 static int serve(metrics_http *m, const char *addr) {
-  char url[300];
-  nng_url *u;
-  int rv;
-  snprintf(url, sizeof url, "%s%s", strncmp(addr, "http://", 7) ? "http://" : "", addr);
-  if ((rv = nng_url_parse(&u, url)) != 0)
-    return start_failed(m, "nng_url_parse", addr, rv);
-  rv = nng_http_server_hold(&m->srv, u);
-  nng_url_free(u);
-  if (rv != 0)
-    return start_failed(m, "nng_http_server_hold", addr, rv);
-  if ((rv = add_handler(m, "/metrics", false, on_metrics)) != 0 ||
-      (rv = add_handler(m, "/api", true, on_api)) != 0 ||
-      (rv = add_handler(m, "/", false, on_dashboard)) != 0 ||
-      (rv = add_handler(m, "/index.html", false, on_dashboard)) != 0)
-    return start_failed(m, "nng_http_server_add_handler", addr, rv);
-  if ((rv = nng_http_server_start(m->srv)) != 0)
-    return start_failed(m, "nng_http_server_start", addr, rv);
-  m->port = bound_port(m->srv);
-  return 0;
+  static const qf_http_route routes[] = {
+      {"/metrics", "GET", false, on_metrics},
+      {"/api", "GET", true, on_api},
+      {"/", "GET", false, on_dashboard},
+      {"/index.html", "GET", false, on_dashboard},
+  };
+  qf_http_opts o = {.what = "metrics_http", .data = m};
+  return qf_http_start(&m->srv, &m->port, addr, routes,
+                       sizeof routes / sizeof routes[0], &o);
 }
 
 static void on_closed(uv_handle_t *h) {
@@ -278,7 +213,6 @@ void metrics_http_stop(metrics_http *m) {
     reply_json(p->aio, 503, "{\"error\":\"the scheduler is stopping\"}");
     free(p);
   }
-  nng_http_server_stop(m->srv);
-  nng_http_server_release(m->srv);
+  qf_http_stop(m->srv);
   uv_close((uv_handle_t *)&m->wake, on_closed);
 }
