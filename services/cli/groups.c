@@ -150,37 +150,6 @@ out:
 
 /* ---- list ---- */
 
-/* The pages fetched so far; kept until printed, so nothing is copied. */
-typedef struct pages {
-  Qunfa__ListGroupsReply **p;
-  size_t n;
-} pages;
-
-static void pages_free(pages *ps) {
-  for (size_t i = 0; i < ps->n; i++)
-    qunfa_groups_page_free(ps->p[i]);
-  free(ps->p);
-}
-
-static int fetch_all(qunfa_client *c, pages *ps) {
-  const char *after = "";
-
-  for (;;) {
-    Qunfa__ListGroupsReply *page;
-    int rc = qunfa_groups_list(c, after, 0, &page);
-    if (rc != 0)
-      return cli_call_failed(c, rc);
-    ps->p = qf_realloc(ps->p, (ps->n + 1) * sizeof *ps->p);
-    ps->p[ps->n++] = page;
-    if (!page->more)
-      return 0;
-    /* A page that claims more but does not advance would loop for ever. */
-    if (page->n_groups == 0 || strcmp(page->groups[page->n_groups - 1]->id, after) <= 0)
-      return cli_fail("the scheduler's group list does not advance past \"%s\"", after);
-    after = page->groups[page->n_groups - 1]->id;
-  }
-}
-
 static json_t *group_json(const Qunfa__Group *gr) {
   json_t *tags = json_array();
 
@@ -207,58 +176,72 @@ static void tags_text(const Qunfa__Group *gr, char *buf, size_t len) {
   }
 }
 
-static void print_groups(const pages *ps, bool json) {
-  static const char *const head[] = {"ID",   "NAME",    "TAGS",  "DIALECT", "TZ",
-                                     "RATE", "ACCOUNT", "QUIET", "CAP",     "URL"};
-  json_t *arr = json ? json_array() : NULL;
-  out_table *t = json ? NULL : out_table_new(10, head);
-  char tags[4096];
+static void add_group(out_list *l, const Qunfa__Group *gr) {
+  char tags[4096], cap[16] = "-";
 
-  for (size_t p = 0; p < ps->n; p++) {
-    for (size_t i = 0; i < ps->p[p]->n_groups; i++) {
-      const Qunfa__Group *gr = ps->p[p]->groups[i];
-      if (json) {
-        json_array_append_new(arr, group_json(gr));
-        continue;
-      }
-      tags_text(gr, tags, sizeof tags);
-      char cap[16] = "-";
-      if (gr->daily_cap > 0)
-        snprintf(cap, sizeof cap, "%u", gr->daily_cap);
-      const char *row[] = {gr->id,
-                           gr->name,
-                           tags,
-                           gr->dialect,
-                           *gr->tz ? gr->tz : "UTC",
-                           *gr->rate ? gr->rate : "default",
-                           *gr->account ? gr->account : "-",
-                           *gr->quiet ? gr->quiet : "-",
-                           cap,
-                           gr->url};
-      out_table_add(t, row);
-    }
+  if (out_list_is_json(l)) {
+    out_list_add_json(l, group_json(gr));
+    return;
   }
-  if (json)
-    out_json_print(arr);
-  else
-    out_table_print(t);
-  out_table_free(t);
+  tags_text(gr, tags, sizeof tags);
+  if (gr->daily_cap > 0)
+    snprintf(cap, sizeof cap, "%u", gr->daily_cap);
+  const char *row[] = {gr->id,
+                       gr->name,
+                       tags,
+                       gr->dialect,
+                       *gr->tz ? gr->tz : "UTC",
+                       *gr->rate ? gr->rate : "default",
+                       *gr->account ? gr->account : "-",
+                       *gr->quiet ? gr->quiet : "-",
+                       cap,
+                       gr->url};
+  out_list_add_row(l, row);
+}
+
+static int list_all(qunfa_client *c, out_list *l) {
+  char *after = qf_strdup("");
+  int rc = 0;
+
+  for (;;) {
+    Qunfa__ListGroupsReply *page;
+    if ((rc = qunfa_groups_list(c, after, 0, &page)) != 0) {
+      rc = cli_call_failed(c, rc);
+      break;
+    }
+    for (size_t i = 0; i < page->n_groups; i++)
+      add_group(l, page->groups[i]);
+    const char *last = page->n_groups ? page->groups[page->n_groups - 1]->id : "";
+    /* A page that claims more but does not advance would loop for ever. */
+    if (page->more && strcmp(last, after) <= 0)
+      rc = cli_fail("the scheduler's group list does not advance past \"%s\"", after);
+    bool more = page->more && rc == 0;
+    free(after);
+    after = qf_strdup(last);
+    qunfa_groups_page_free(page);
+    if (!more)
+      break;
+  }
+  free(after);
+  return rc;
 }
 
 int cli_groups_list(int argc, char **argv) {
   cli_global g = {0};
   size_t npos;
+  static const char *const head[] = {"ID",   "NAME",    "TAGS",  "DIALECT", "TZ",
+                                     "RATE", "ACCOUNT", "QUIET", "CAP",     "URL"};
   qunfa_client *c = NULL;
-  pages ps = {0};
   int rc;
 
   if ((rc = cli_parse(&list_cmd, argc, argv, &g, NULL, &npos)) >= 0)
     return rc;
   if ((rc = cli_connect(&g, &c)) != 0)
     return rc;
-  if ((rc = fetch_all(c, &ps)) == 0)
-    print_groups(&ps, g.json);
-  pages_free(&ps);
+  out_list *l = out_list_new(g.json, 10, head);
+  if ((rc = list_all(c, l)) == 0)
+    out_list_print(l);
+  out_list_free(l);
   qunfa_close(c);
   return rc;
 }

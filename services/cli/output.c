@@ -178,3 +178,44 @@ void out_table_free(out_table *t) {
   free(t->cells);
   free(t);
 }
+
+struct out_list {
+  json_t *arr; /* JSON mode */
+  out_table *t;
+};
+
+out_list *out_list_new(bool json, size_t ncols, const char *const *headers) {
+  out_list *l = qf_calloc(1, sizeof *l);
+  if (json)
+    l->arr = json_array();
+  else
+    l->t = out_table_new(ncols, headers);
+  return l;
+}
+
+bool out_list_is_json(const out_list *l) {
+  return l->arr != NULL;
+}
+
+void out_list_add_json(out_list *l, json_t *item) {
+  json_array_append_new(l->arr, item);
+}
+
+void out_list_add_row(out_list *l, const char *const *cells) {
+  out_table_add(l->t, cells);
+}
+
+void out_list_print(const out_list *l) {
+  if (l->arr)
+    out_json_print(json_incref(l->arr));
+  else
+    out_table_print(l->t);
+}
+
+void out_list_free(out_list *l) {
+  if (!l)
+    return;
+  json_decref(l->arr);
+  out_table_free(l->t);
+  free(l);
+}

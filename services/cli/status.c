@@ -98,36 +98,6 @@ int cli_status(int argc, char **argv) {
 
 /* ---- deliveries ---- */
 
-typedef struct dpages {
-  Qunfa__ListDeliveriesReply **p;
-  size_t n;
-} dpages;
-
-static void dpages_free(dpages *ps) {
-  for (size_t i = 0; i < ps->n; i++)
-    qunfa_deliveries_page_free(ps->p[i]);
-  free(ps->p);
-}
-
-static int fetch_deliveries(qunfa_client *c, qunfa_post_id post, dpages *ps) {
-  uint32_t after = 0;
-
-  for (;;) {
-    Qunfa__ListDeliveriesReply *page;
-    int rc = qunfa_deliveries_list(c, post, after, 0, &page);
-    if (rc != 0)
-      return cli_call_failed(c, rc);
-    ps->p = qf_realloc(ps->p, (ps->n + 1) * sizeof *ps->p);
-    ps->p[ps->n++] = page;
-    if (!page->more)
-      return 0;
-    /* A page that claims more but does not advance would loop for ever. */
-    if (page->next_seq <= after)
-      return cli_fail("the scheduler's delivery list does not advance past %u", after);
-    after = page->next_seq;
-  }
-}
-
 static json_t *delivery_json(const Qunfa__DeliveryInfo *d) {
   return json_pack("{s:o, s:s, s:I, s:o, s:I}", "group", out_json_string(d->group_id),
                    "state", qunfa_delivery_state_name(d->state), "attempts",
@@ -136,53 +106,59 @@ static json_t *delivery_json(const Qunfa__DeliveryInfo *d) {
                    (json_int_t)d->delivered_at_ms);
 }
 
-static void delivery_row(out_table *t, const Qunfa__DeliveryInfo *d) {
+static void add_delivery(out_list *l, const Qunfa__DeliveryInfo *d) {
   char attempts[16], at[40];
   const char *row[5] = {d->group_id, qunfa_delivery_state_name(d->state), attempts, "-",
                         *d->last_error ? d->last_error : "-"};
 
+  if (out_list_is_json(l)) {
+    out_list_add_json(l, delivery_json(d));
+    return;
+  }
   snprintf(attempts, sizeof attempts, "%u", d->attempts);
   if (d->delivered_at_ms > 0)
     row[3] = qf_time_format_rfc3339(d->delivered_at_ms, at, sizeof at);
-  out_table_add(t, row);
+  out_list_add_row(l, row);
 }
 
-static void print_deliveries(const dpages *ps, bool json) {
-  static const char *const head[] = {"GROUP", "STATE", "ATTEMPTS", "DELIVERED_AT",
-                                     "LAST_ERROR"};
-  json_t *arr = json ? json_array() : NULL;
-  out_table *t = json ? NULL : out_table_new(5, head);
+static int list_deliveries(qunfa_client *c, qunfa_post_id post, out_list *l) {
+  uint32_t after = 0;
 
-  for (size_t p = 0; p < ps->n; p++) {
-    for (size_t i = 0; i < ps->p[p]->n_deliveries; i++) {
-      const Qunfa__DeliveryInfo *d = ps->p[p]->deliveries[i];
-      if (json)
-        json_array_append_new(arr, delivery_json(d));
-      else
-        delivery_row(t, d);
-    }
+  for (;;) {
+    Qunfa__ListDeliveriesReply *page;
+    int rc = qunfa_deliveries_list(c, post, after, 0, &page);
+    if (rc != 0)
+      return cli_call_failed(c, rc);
+    for (size_t i = 0; i < page->n_deliveries; i++)
+      add_delivery(l, page->deliveries[i]);
+    bool more = page->more;
+    uint32_t next = page->next_seq;
+    qunfa_deliveries_page_free(page);
+    if (!more)
+      return 0;
+    /* A page that claims more but does not advance would loop for ever. */
+    if (next <= after)
+      return cli_fail("the scheduler's delivery list does not advance past %u", after);
+    after = next;
   }
-  if (json)
-    out_json_print(arr);
-  else
-    out_table_print(t);
-  out_table_free(t);
 }
 
 int cli_deliveries(int argc, char **argv) {
   cli_global g = {0};
   qunfa_post_id post;
+  static const char *const head[] = {"GROUP", "STATE", "ATTEMPTS", "DELIVERED_AT",
+                                     "LAST_ERROR"};
   qunfa_client *c = NULL;
-  dpages ps = {0};
   int rc;
 
   if ((rc = parse_post_cmd(&deliveries_cmd, argc, argv, &g, &post)) >= 0)
     return rc;
   if ((rc = cli_connect(&g, &c)) != 0)
     return rc;
-  if ((rc = fetch_deliveries(c, post, &ps)) == 0)
-    print_deliveries(&ps, g.json);
-  dpages_free(&ps);
+  out_list *l = out_list_new(g.json, 5, head);
+  if ((rc = list_deliveries(c, post, l)) == 0)
+    out_list_print(l);
+  out_list_free(l);
   qunfa_close(c);
   return rc;
 }
