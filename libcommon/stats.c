@@ -20,14 +20,15 @@
 /* Requests served at once: a few is plenty for `qunfa top` and scrapers. */
 #define STATS_CONTEXTS 4
 
+/* Counters, gauges and histograms start with their name (see registry). */
 struct qf_counter {
-  _Atomic uint64_t v;
   char *name;
+  _Atomic uint64_t v;
 };
 
 struct qf_gauge {
-  _Atomic int64_t v;
   char *name;
+  _Atomic int64_t v;
 };
 
 struct qf_histogram {
@@ -61,18 +62,57 @@ typedef struct server_ctx {
   bool sending;
 } server_ctx;
 
+/* Grows *arr (of elements of size sz) to hold one more. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t sz) {
+  if (n < *cap)
+    return arr;
+  *cap = *cap ? 2 * *cap : 8;
+  return qf_realloc(arr, *cap * sz);
+}
+
+/* Handles of one kind found by name: each allocated alone, so it stays put
+ * when the array grows, and starting with its name (char *). */
+typedef struct registry {
+  void **items;
+  size_t n, cap;
+} registry;
+
+static const char *item_name(const void *item) {
+  return *(char *const *)item;
+}
+
+/* The handle called name, or NULL. */
+static void *registry_find(const registry *r, const char *name) {
+  for (size_t i = 0; i < r->n; i++)
+    if (strcmp(item_name(r->items[i]), name) == 0)
+      return r->items[i];
+  return NULL;
+}
+
+/* A new zeroed handle of size bytes called name. */
+static void *registry_add(registry *r, const char *name, size_t size) {
+  r->items = grow(r->items, r->n, &r->cap, sizeof *r->items);
+  char **item = qf_calloc(1, size);
+  *item = qf_strdup(name);
+  r->items[r->n++] = item;
+  return item;
+}
+
+static void registry_free(registry *r) {
+  for (size_t i = 0; i < r->n; i++) {
+    free(*(char **)r->items[i]);
+    free(r->items[i]);
+  }
+  free(r->items);
+}
+
 struct qf_stats {
   char *proc;
   int64_t start_mono_ms;
   /* Registration and rendering take the lock; updates never do. Handles are
    * allocated one by one so they stay put when the arrays grow. */
   pthread_mutex_t lock;
-  qf_counter **counters;
-  size_t ncounters, capcounters;
-  qf_gauge **gauges;
-  size_t ngauges, capgauges;
-  qf_histogram **hists;
-  size_t nhists, caphists;
+  registry counters, gauges, hists;
   rate *rates;
   size_t nrates, caprates;
   info *infos;
@@ -124,17 +164,13 @@ static void ticker_stop(qf_stats *s) {
 }
 
 static void free_extras(qf_stats *s) {
-  for (size_t i = 0; i < s->nhists; i++) {
-    free(s->hists[i]->name);
-    free(s->hists[i]);
-  }
+  registry_free(&s->hists);
   for (size_t i = 0; i < s->nrates; i++)
     free(s->rates[i].name);
   for (size_t i = 0; i < s->ninfos; i++) {
     free(s->infos[i].name);
     free(s->infos[i].value);
   }
-  free(s->hists);
   free(s->rates);
   free(s->infos);
 }
@@ -146,16 +182,8 @@ void qf_stats_free(qf_stats *s) {
   ticker_stop(s);
   free_extras(s);
   pthread_cond_destroy(&s->tick);
-  for (size_t i = 0; i < s->ncounters; i++) {
-    free(s->counters[i]->name);
-    free(s->counters[i]);
-  }
-  for (size_t i = 0; i < s->ngauges; i++) {
-    free(s->gauges[i]->name);
-    free(s->gauges[i]);
-  }
-  free(s->counters);
-  free(s->gauges);
+  registry_free(&s->counters);
+  registry_free(&s->gauges);
   pthread_mutex_destroy(&s->lock);
   free(s->proc);
   free(s);
@@ -163,38 +191,18 @@ void qf_stats_free(qf_stats *s) {
 
 qf_counter *qf_stats_counter(qf_stats *s, const char *name) {
   pthread_mutex_lock(&s->lock);
-  qf_counter *c = NULL;
-  for (size_t i = 0; i < s->ncounters && !c; i++)
-    if (strcmp(s->counters[i]->name, name) == 0)
-      c = s->counters[i];
-  if (!c) {
-    if (s->ncounters == s->capcounters) {
-      s->capcounters = s->capcounters ? 2 * s->capcounters : 16;
-      s->counters = qf_realloc(s->counters, s->capcounters * sizeof *s->counters);
-    }
-    c = qf_calloc(1, sizeof *c);
-    c->name = qf_strdup(name);
-    s->counters[s->ncounters++] = c;
-  }
+  qf_counter *c = registry_find(&s->counters, name);
+  if (!c)
+    c = registry_add(&s->counters, name, sizeof *c);
   pthread_mutex_unlock(&s->lock);
   return c;
 }
 
 qf_gauge *qf_stats_gauge(qf_stats *s, const char *name) {
   pthread_mutex_lock(&s->lock);
-  qf_gauge *g = NULL;
-  for (size_t i = 0; i < s->ngauges && !g; i++)
-    if (strcmp(s->gauges[i]->name, name) == 0)
-      g = s->gauges[i];
-  if (!g) {
-    if (s->ngauges == s->capgauges) {
-      s->capgauges = s->capgauges ? 2 * s->capgauges : 16;
-      s->gauges = qf_realloc(s->gauges, s->capgauges * sizeof *s->gauges);
-    }
-    g = qf_calloc(1, sizeof *g);
-    g->name = qf_strdup(name);
-    s->gauges[s->ngauges++] = g;
-  }
+  qf_gauge *g = registry_find(&s->gauges, name);
+  if (!g)
+    g = registry_add(&s->gauges, name, sizeof *g);
   pthread_mutex_unlock(&s->lock);
   return g;
 }
@@ -219,30 +227,17 @@ int64_t qf_gauge_get(const qf_gauge *g) {
   return atomic_load_explicit(&((qf_gauge *)g)->v, memory_order_relaxed);
 }
 
-/* Grows *arr (of elements of size sz) to hold one more. */
-static void *grow(void *arr, size_t n, size_t *cap, size_t sz) {
-  if (n < *cap)
-    return arr;
-  *cap = *cap ? 2 * *cap : 8;
-  return qf_realloc(arr, *cap * sz);
-}
-
 qf_histogram *qf_stats_histogram(qf_stats *s, const char *name, const int64_t *bounds,
                                  size_t nbounds) {
   qf_histogram *h = NULL;
   if (nbounds > QF_STATS_BUCKETS_MAX)
     nbounds = QF_STATS_BUCKETS_MAX;
   pthread_mutex_lock(&s->lock);
-  for (size_t i = 0; i < s->nhists && !h; i++)
-    if (strcmp(s->hists[i]->name, name) == 0)
-      h = s->hists[i];
+  h = registry_find(&s->hists, name);
   if (!h) {
-    s->hists = grow(s->hists, s->nhists, &s->caphists, sizeof *s->hists);
-    h = qf_calloc(1, sizeof *h);
-    h->name = qf_strdup(name);
+    h = registry_add(&s->hists, name, sizeof *h);
     h->nb = nbounds;
     memcpy(h->le, bounds, nbounds * sizeof *bounds);
-    s->hists[s->nhists++] = h;
   }
   pthread_mutex_unlock(&s->lock);
   return h;
@@ -353,8 +348,10 @@ static void render_extras(const qf_stats *s, json_t *doc) {
   json_t *hists = json_object(), *rates = json_object(), *infos = json_object();
   json_t *details = json_object();
   int64_t now = qf_clock_mono_ms();
-  for (size_t i = 0; i < s->nhists; i++)
-    json_object_set_new(hists, s->hists[i]->name, histogram_json(s->hists[i]));
+  for (size_t i = 0; i < s->hists.n; i++) {
+    const qf_histogram *h = s->hists.items[i];
+    json_object_set_new(hists, h->name, histogram_json(h));
+  }
   for (size_t i = 0; i < s->nrates; i++)
     json_object_set_new(rates, s->rates[i].name,
                         json_real(rate_now(&s->rates[i], now)));
@@ -376,12 +373,14 @@ char *qf_stats_render_json(const qf_stats *cs) {
   json_t *counters = json_object();
   json_t *gauges = json_object();
   pthread_mutex_lock(&s->lock);
-  for (size_t i = 0; i < s->ncounters; i++)
-    json_object_set_new(counters, s->counters[i]->name,
-                        json_integer((json_int_t)qf_counter_get(s->counters[i])));
-  for (size_t i = 0; i < s->ngauges; i++)
-    json_object_set_new(gauges, s->gauges[i]->name,
-                        json_integer((json_int_t)qf_gauge_get(s->gauges[i])));
+  for (size_t i = 0; i < s->counters.n; i++) {
+    const qf_counter *c = s->counters.items[i];
+    json_object_set_new(counters, c->name, json_integer((json_int_t)qf_counter_get(c)));
+  }
+  for (size_t i = 0; i < s->gauges.n; i++) {
+    const qf_gauge *g = s->gauges.items[i];
+    json_object_set_new(gauges, g->name, json_integer((json_int_t)qf_gauge_get(g)));
+  }
   json_t *doc =
       json_pack("{s:i, s:s, s:s, s:I, s:I, s:o, s:o}", "schema", QF_STATS_SCHEMA,
                 "process", s->proc, "version", QF_VERSION, "pid", (json_int_t)getpid(),
