@@ -24,9 +24,8 @@ static int count_one(const char *id, void *arg) {
   return 0;
 }
 
-/* Evaluates text into p; a sentence in why on error. */
-static int evaluate(sched *s, const char *text, preview *p, char **canon, char *why,
-                    size_t len) {
+int audiences_eval(sched *s, const char *text, qf_audience_id_fn emit, void *arg,
+                   char **canon, char *why, size_t len) {
   qf_audience *a = NULL;
   qf_kv_txn *txn = NULL;
   qf_audience_source src;
@@ -36,7 +35,7 @@ static int evaluate(sched *s, const char *text, preview *p, char **canon, char *
   *canon = qf_audience_format(a);
   if ((rc = qf_kv_read_begin(s->kv, &txn)) == 0) {
     src = groups_source(txn);
-    rc = qf_audience_eval(a, &src, count_one, p, why, len);
+    rc = qf_audience_eval(a, &src, emit, arg, why, len);
     qf_kv_read_end(txn);
   }
   if (rc < 0 && rc != QF_EINVAL)
@@ -55,7 +54,7 @@ void audiences_on_preview(qf_rpc_call *call, const ProtobufCMessage *msg, void *
           : req->sample > AUDIENCES_SAMPLE_MAX ? AUDIENCES_SAMPLE_MAX
                                                : req->sample;
   p.sample = qf_malloc(p.max * sizeof(*p.sample));
-  rc = evaluate(arg, req->audience, &p, &canon, why, sizeof why);
+  rc = audiences_eval(arg, req->audience, count_one, &p, &canon, why, sizeof why);
   if (rc != 0) {
     qf_rpc_reply_error(call, rc, "%s", why);
   } else {

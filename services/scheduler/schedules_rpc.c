@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audiences.h"
 #include "commit.h"
 #include "db.h"
 #include "groups.h"
@@ -56,22 +57,7 @@ static int no_emit(const char *id, void *arg) {
  * and tags can come before its first occurrence). */
 static int check_audience(sched *s, const char *text, char **canon, char *why,
                           size_t len) {
-  qf_audience *a = NULL;
-  qf_kv_txn *txn = NULL;
-  qf_audience_source src;
-  int rc;
-  if ((rc = qf_audience_parse(text, &a, why, len)) != 0)
-    return rc;
-  *canon = qf_audience_format(a);
-  if ((rc = qf_kv_read_begin(s->kv, &txn)) == 0) {
-    src = groups_source(txn);
-    rc = qf_audience_eval(a, &src, no_emit, NULL, why, len);
-    qf_kv_read_end(txn);
-  }
-  if (rc < 0 && rc != QF_EINVAL)
-    snprintf(why, len, "groups could not be read: %s", qf_strerror(rc));
-  qf_audience_free(a);
-  return rc;
+  return audiences_eval(s, text, no_emit, NULL, canon, why, len);
 }
 
 /* Checks the request into c; a sentence in why otherwise. */
