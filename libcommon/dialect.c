@@ -121,6 +121,7 @@ void qf_dialect_result_set(qf_dialect_result *res, qf_outcome outcome, const cha
                            ...) {
   res->outcome = outcome;
   res->retry_after_ms = 0;
+  res->throttled = false;
   res->platform_msg_id[0] = '\0';
   va_list ap;
   va_start(ap, fmt);

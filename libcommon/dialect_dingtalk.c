@@ -79,8 +79,8 @@ static int dingtalk_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
 
 /* The robot stays silenced for 10 minutes; sooner only fails again. */
 static const qf_dialect_retry_code dingtalk_retry[] = {
-    {DINGTALK_TOO_FAST, DINGTALK_SILENCE_MS},
-    {DINGTALK_BUSY, 0},
+    {DINGTALK_TOO_FAST, DINGTALK_SILENCE_MS, true},
+    {DINGTALK_BUSY, 0, false},
 };
 
 static void dingtalk_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {

@@ -71,6 +71,7 @@ static void feishu_by_code(const json_t *j, long long code,
   } else if (code == FEISHU_FREQ_LIMIT) {
     qf_dialect_util_reason(res, QF_OUTCOME_RETRY, "feishu code", code, msg);
     res->retry_after_ms = feishu_delay(ans);
+    res->throttled = true;
   } else {
     qf_dialect_util_reason(res, QF_OUTCOME_FAILED, "feishu code", code, msg);
   }

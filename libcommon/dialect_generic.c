@@ -47,6 +47,7 @@ static void generic_classify(const qf_dialect_answer *ans, qf_dialect_result *re
     /* 503 may carry Retry-After as well (RFC 9110 section 10.2.3). */
     if (st == 429 || st == 503)
       res->retry_after_ms = qf_dialect_retry_after_ms(ans->retry_after, ans->now_ms);
+    res->throttled = st == 429;
     return;
   }
   qf_dialect_result_set(res, QF_OUTCOME_FAILED, "http %ld", st);

@@ -63,6 +63,7 @@ static void telegram_error(const json_t *j, const qf_dialect_answer *ans,
                          code, desc);
   if (!retry)
     return;
+  res->throttled = code == 429;
   if (qf_dialect_util_int(params, "retry_after", &after))
     res->retry_after_ms = after <= 0 ? 0
                           : after > QF_DIALECT_RETRY_MAX_MS / 1000

@@ -407,6 +407,7 @@ void qf_dialect_util_by_status(const qf_dialect_answer *ans, const char *who,
                          body);
   if (st == 429 || st == 503)
     res->retry_after_ms = qf_dialect_retry_after_ms(ans->retry_after, ans->now_ms);
+  res->throttled = st == 429;
 }
 
 void qf_dialect_util_no_code(const qf_dialect_answer *ans, const char *who,
@@ -444,7 +445,9 @@ void qf_dialect_util_classify_errcode(const qf_dialect_answer *ans, const char *
     r = retry[i].code == code ? &retry[i] : NULL;
   qf_dialect_util_reason(res, r ? QF_OUTCOME_RETRY : QF_OUTCOME_FAILED, label, code,
                          msg);
-  if (r)
+  if (r) {
     res->retry_after_ms = r->retry_after_ms;
+    res->throttled = r->throttled;
+  }
   json_decref(j);
 }

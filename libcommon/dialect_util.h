@@ -101,11 +101,12 @@ void qf_dialect_util_by_status(const qf_dialect_answer *ans, const char *who,
 void qf_dialect_util_no_code(const qf_dialect_answer *ans, const char *who,
                              qf_dialect_result *res);
 
-/* A platform code that means "slow down" and how long to wait (0: the
- * scheduler's backoff). */
+/* A platform code worth a retry, how long to wait (0: the scheduler's backoff)
+ * and whether it means "slow down" (a rate limit) rather than "busy". */
 typedef struct qf_dialect_retry_code {
   long long code;
   int64_t retry_after_ms;
+  bool throttled;
 } qf_dialect_retry_code;
 
 /* Classifies the answer of a platform that reports in a JSON body field errcode

@@ -24,8 +24,8 @@ static int wecom_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
 /* WeCom does not say when its window ends, nor whether it is a calendar minute or
  * a sliding one; a whole minute is enough for either. */
 static const qf_dialect_retry_code wecom_retry[] = {
-    {WECOM_FREQ_LIMIT, WECOM_FREQ_WAIT_MS},
-    {WECOM_BUSY, 0},
+    {WECOM_FREQ_LIMIT, WECOM_FREQ_WAIT_MS, true},
+    {WECOM_BUSY, 0, false},
 };
 
 static void wecom_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {

@@ -83,6 +83,7 @@ static void job_end(job *jb, const qf_dialect_result *res) {
       .seq = l->seq,
       .outcome = res->outcome,
       .retry_after_ms = res->retry_after_ms,
+      .throttled = res->throttled,
       .done_ms = qf_clock_now_ms(),
   };
   snprintf(r.error, sizeof r.error, "%s", res->error);

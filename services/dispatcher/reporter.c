@@ -104,6 +104,7 @@ static void to_wire(const report_result *r, Qunfa__Result *w) {
   w->seq = r->seq;
   w->outcome = (Qunfa__Outcome)r->outcome;
   w->retry_after_ms = r->retry_after_ms;
+  w->throttled = r->throttled;
   w->error = (char *)r->error;
   w->done_ms = r->done_ms;
   w->platform_msg_id = (char *)r->platform_msg_id;

@@ -26,6 +26,7 @@ typedef struct report_result {
   uint32_t seq;
   qf_outcome outcome;
   int64_t retry_after_ms;
+  bool throttled; /* a rate-limit answer (qf_dialect_result) */
   int64_t done_ms;
   char error[QF_DIALECT_ERROR_LEN];
   char platform_msg_id[QF_DIALECT_MSGID_LEN];

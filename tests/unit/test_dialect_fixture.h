@@ -14,6 +14,7 @@
  *                that must not appear in the url, body or reason}]
  *   "classify": [{"name", "answer": {xfer, status, body (string or JSON),
  *                retry_after, headers, now_ms}, "outcome", "retry_after_ms",
+ *                "throttled" (true for a rate-limit answer; absent: false),
  *                "error" (exact), "error_has" (a part), "msg_id"}] */
 #ifndef TEST_DIALECT_FIXTURE_H
 #define TEST_DIALECT_FIXTURE_H
@@ -180,6 +181,9 @@ static inline void fixture_classify_case(const qf_dialect *d, const json_t *c,
   cr_assert_eq(res.retry_after_ms,
                json_integer_value(json_object_get(c, "retry_after_ms")),
                "%s: retry_after_ms %lld", name, (long long)res.retry_after_ms);
+  /* Only a rate-limit answer teaches the scheduler a lower rate. */
+  cr_assert_eq(res.throttled, json_is_true(json_object_get(c, "throttled")),
+               "%s: throttled %d", name, (int)res.throttled);
   const char *msg_id = fixture_str(c, "msg_id");
   cr_assert_str_eq(res.platform_msg_id, msg_id ? msg_id : "", "%s: message id", name);
   if (fixture_str(c, "error"))

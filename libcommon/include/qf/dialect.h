@@ -10,6 +10,7 @@
  * asked for, clamped to [0, QF_DIALECT_RETRY_MAX_MS]) or failed (with a reason). */
 #ifndef QF_DIALECT_H
 #define QF_DIALECT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,8 +108,11 @@ typedef struct qf_dialect_answer {
 
 typedef struct qf_dialect_result {
   qf_outcome outcome;
-  int64_t retry_after_ms;           /* QF_OUTCOME_RETRY: delay asked for; 0 = backoff */
-  char error[QF_DIALECT_ERROR_LEN]; /* reason, "" when delivered */
+  int64_t retry_after_ms; /* QF_OUTCOME_RETRY: delay asked for; 0 = backoff */
+  /* QF_OUTCOME_RETRY: the platform's rate-limit answer (429, a "too fast"
+   * code), not an outage: the scheduler learns a lower rate from it. */
+  bool throttled;
+  char error[QF_DIALECT_ERROR_LEN];           /* reason, "" when delivered */
   char platform_msg_id[QF_DIALECT_MSGID_LEN]; /* "" when the platform gave none */
 } qf_dialect_result;
 
