@@ -10,11 +10,11 @@
 #include "qf/err.h"
 #include "qf/log.h"
 #include "qf/rpc.h"
+#include "qf/signals.h"
 #include "qf/stats.h"
 #include "qf/watchdog.h"
 #include "store.pb-c.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <uv.h>
 
@@ -26,8 +26,7 @@ typedef struct app {
   items *its;
   store_api *api;
   qf_rpc_server *srv;
-  uv_signal_t sigterm, sigint;
-  const char *stopped_by;
+  qf_stop_signals signals;
 } app;
 
 /* Parses the flags; -1 to go on, otherwise the exit status. */
@@ -59,11 +58,6 @@ static int parse_flags(int argc, char **argv, opts *o) {
   return -1;
 }
 
-static void close_signal(uv_signal_t *h) {
-  if (h->loop && !uv_is_closing((uv_handle_t *)h))
-    uv_close((uv_handle_t *)h, NULL);
-}
-
 /* Stops serving: commits and answers what is staged first, so no acknowledged
  * Put is lost and no staged one is answered "unavailable". */
 static void shut_down(app *a) {
@@ -73,27 +67,12 @@ static void shut_down(app *a) {
   qf_watchdog_exit_after(QF_WATCHDOG_SHUTDOWN_MS, "close");
   qf_rpc_server_stop(a->srv);
   a->srv = NULL;
-  close_signal(&a->sigterm);
-  close_signal(&a->sigint);
+  qf_stop_signals_close(&a->signals);
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
-  app *a = h->data;
-  a->stopped_by = signum == SIGTERM ? "SIGTERM" : "SIGINT";
-  shut_down(a);
-}
-
-static int watch_signals(app *a, uv_loop_t *loop) {
-  int rc;
-  a->sigterm.data = a->sigint.data = a;
-  if ((rc = uv_signal_init(loop, &a->sigterm)) != 0 ||
-      (rc = uv_signal_start(&a->sigterm, on_signal, SIGTERM)) != 0 ||
-      (rc = uv_signal_init(loop, &a->sigint)) != 0 ||
-      (rc = uv_signal_start(&a->sigint, on_signal, SIGINT)) != 0) {
-    qf_log_error("start_failed", "call=uv_signal_start err=\"%s\"", uv_strerror(rc));
-    return QF_EINTERNAL;
-  }
-  return 0;
+static void on_stop(qf_stop_signals *sig, void *arg) {
+  (void)sig;
+  shut_down(arg);
 }
 
 static int start(app *a, uv_loop_t *loop, const opts *o, qf_stats *stats) {
@@ -106,7 +85,7 @@ static int start(app *a, uv_loop_t *loop, const opts *o, qf_stats *stats) {
     return rc;
   if (o->stats && (rc = qf_stats_serve(stats, o->stats)) != 0)
     return rc;
-  return watch_signals(a, loop);
+  return qf_stop_signals_watch(&a->signals, loop, on_stop, a);
 }
 
 int main(int argc, char **argv) {
@@ -125,7 +104,7 @@ int main(int argc, char **argv) {
     qf_log_info("ready", "listen=%s data=%s", o.listen,
                 qf_log_quote(o.data, q, sizeof q));
     uv_run(&loop, UV_RUN_DEFAULT);
-    qf_log_info("stopped", "signal=%s", a.stopped_by ? a.stopped_by : "none");
+    qf_log_info("stopped", "signal=%s", qf_stop_signals_by(&a.signals));
     status = 0;
   }
   shut_down(&a); /* no-op after a signal; after a failed start, releases */

@@ -7,11 +7,11 @@
 
 #include "qf/config.h"
 #include "qf/log.h"
+#include "qf/signals.h"
 #include "qf/stats.h"
 #include "qf/watchdog.h"
 
 #include <nng/nng.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,39 +20,17 @@
 typedef struct app {
   hook_server *hooks;
   gateway *gateway;
-  uv_signal_t sigterm, sigint;
-  const char *stopped_by;
+  qf_stop_signals signals;
 } app;
 
-/* Closes h if it was initialised and is not closing yet. */
-static void close_signal(uv_signal_t *h) {
-  if (h->loop && !uv_is_closing((uv_handle_t *)h))
-    uv_close((uv_handle_t *)h, NULL);
-}
-
-static void on_signal(uv_signal_t *h, int signum) {
-  app *a = h->data;
-  a->stopped_by = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+static void on_stop(qf_stop_signals *sig, void *arg) {
+  app *a = arg;
   /* Every accepted message is already in the record (written before it is
    * answered): nothing is lost if closing the server hangs. */
   qf_watchdog_exit_after(QF_WATCHDOG_SHUTDOWN_MS, "close");
   hook_server_stop(a->hooks);
   gateway_stop(a->gateway);
-  close_signal(&a->sigterm);
-  close_signal(&a->sigint);
-}
-
-static int watch_signals(app *a, uv_loop_t *loop) {
-  int rc;
-  a->sigterm.data = a->sigint.data = a;
-  if ((rc = uv_signal_init(loop, &a->sigterm)) != 0 ||
-      (rc = uv_signal_start(&a->sigterm, on_signal, SIGTERM)) != 0 ||
-      (rc = uv_signal_init(loop, &a->sigint)) != 0 ||
-      (rc = uv_signal_start(&a->sigint, on_signal, SIGINT)) != 0) {
-    qf_log_error("start_failed", "call=uv_signal_start err=\"%s\"", uv_strerror(rc));
-    return -1;
-  }
-  return 0;
+  qf_stop_signals_close(sig);
 }
 
 typedef struct flags {
@@ -159,7 +137,7 @@ int main(int argc, char **argv) {
     goto out;
   if (f.gateway && gateway_start(&a.gateway, f.gateway, &env) != 0)
     goto out;
-  if (watch_signals(&a, &loop) != 0)
+  if (qf_stop_signals_watch(&a.signals, &loop, on_stop, &a) != 0)
     goto out;
   char q[512];
   qf_log_info("ready",
@@ -169,7 +147,7 @@ int main(int argc, char **argv) {
               f.gateway ? f.gateway : "none", scale, fo.fail_rate, fo.latency_ms,
               fo.throttle_burst);
   uv_run(&loop, UV_RUN_DEFAULT);
-  qf_log_info("stopped", "signal=%s", a.stopped_by ? a.stopped_by : "none");
+  qf_log_info("stopped", "signal=%s", qf_stop_signals_by(&a.signals));
   status = 0;
 out:
   hook_server_stop(a.hooks);
@@ -185,8 +163,7 @@ out:
   board_free(env.board);
   faults_free(env.faults);
   secrets_free(sec);
-  close_signal(&a.sigterm);
-  close_signal(&a.sigint);
+  qf_stop_signals_close(&a.signals);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   return status;
