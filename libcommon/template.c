@@ -9,6 +9,9 @@
 #include <string.h>
 
 #define NAME_MAX_LEN 160
+/* Bytes of a tag quoted in an error: short enough that two of them and the
+ * position (" at line L, column C", up to 38 bytes) fit QF_TEMPLATE_ERROR_LEN. */
+#define QUOTE_MAX 40
 
 /* Output, grown as needed; NULL buf while only checking. */
 typedef struct out {
@@ -57,6 +60,20 @@ static void where(const char *text, size_t at, int *line, int *col) {
   *col = (int)(at - start) + 1;
 }
 
+/* At most QUOTE_MAX bytes of s[0..n) into q (QUOTE_MAX + 1 bytes), cut before a
+ * UTF-8 sequence that does not fit: sentences travel in protobuf strings,
+ * which must be UTF-8 when the text was. */
+static const char *quote(const char *s, size_t n, char q[QUOTE_MAX + 1]) {
+  if (n > QUOTE_MAX) {
+    n = QUOTE_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+      n--; /* s[n] continues a sequence: drop its start too */
+  }
+  memcpy(q, s, n);
+  q[n] = '\0';
+  return q;
+}
+
 static int fail(walk *w, size_t at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -91,7 +108,7 @@ static bool tag_name_ok(const char *s) {
 
 static int variable(walk *w, const char *name, size_t at) {
   const qf_template_vars *v = w->v;
-  char num[24];
+  char num[24], q[QUOTE_MAX + 1];
   if (strcmp(name, "group.id") == 0) {
     const char *s = v && v->group_id ? v->group_id : "";
     put(w, s, strlen(s));
@@ -104,15 +121,16 @@ static int variable(walk *w, const char *name, size_t at) {
     snprintf(num, sizeof num, "%llu", (unsigned long long)(v ? v->post_id : 0));
     put(w, num, strlen(num));
   } else {
-    return fail(w, at, "unknown variable {{%.64s}}", name);
+    return fail(w, at, "unknown variable {{%s}}", quote(name, strlen(name), q));
   }
   return 0;
 }
 
 static int section_open(walk *w, const char *name, bool inverted, size_t at) {
+  char q[QUOTE_MAX + 1];
   if (strncmp(name, "tag.", 4) != 0 || !tag_name_ok(name + 4))
-    return fail(w, at, "a section must name a tag: {{%c%.64s}}", inverted ? '^' : '#',
-                name);
+    return fail(w, at, "a section must name a tag: {{%c%s}}", inverted ? '^' : '#',
+                quote(name, strlen(name), q));
   if (w->depth == QF_TEMPLATE_DEPTH)
     return fail(w, at, "sections nested deeper than %d", QF_TEMPLATE_DEPTH);
   bool tagged = has_tag(w->v, name + 4);
@@ -123,10 +141,13 @@ static int section_open(walk *w, const char *name, bool inverted, size_t at) {
 }
 
 static int section_close(walk *w, const char *name, size_t at) {
+  char q[QUOTE_MAX + 1], q2[QUOTE_MAX + 1];
   if (w->depth == 0)
-    return fail(w, at, "{{/%.64s}} closes no section", name);
-  if (strcmp(w->open[w->depth - 1], name) != 0)
-    return fail(w, at, "{{/%.64s}} closes {{#%.64s}}", name, w->open[w->depth - 1]);
+    return fail(w, at, "{{/%s}} closes no section", quote(name, strlen(name), q));
+  const char *open = w->open[w->depth - 1];
+  if (strcmp(open, name) != 0)
+    return fail(w, at, "{{/%s}} closes {{#%s}}", quote(name, strlen(name), q),
+                quote(open, strlen(open), q2));
   w->depth--;
   return 0;
 }
@@ -143,11 +164,11 @@ static int tag(walk *w, const char *inner, size_t n, size_t at) {
     put(w, inner + 1, n - 2);
     return 0;
   }
-  char name[NAME_MAX_LEN];
+  char name[NAME_MAX_LEN], q[QUOTE_MAX + 1];
   char sigil = n > 0 && strchr("#^/", inner[0]) ? inner[0] : 0;
   size_t skip = sigil ? 1 : 0;
   if (n - skip == 0 || n - skip >= sizeof name)
-    return fail(w, at, "empty or overlong tag {{%.*s}}", (int)(n < 64 ? n : 64), inner);
+    return fail(w, at, "empty or overlong tag {{%s}}", quote(inner, n, q));
   memcpy(name, inner + skip, n - skip);
   name[n - skip] = '\0';
   if (sigil == '#' || sigil == '^')
@@ -158,6 +179,7 @@ static int tag(walk *w, const char *inner, size_t n, size_t at) {
 }
 
 static int run(walk *w) {
+  char q[QUOTE_MAX + 1];
   const char *t = w->text;
   size_t i = 0;
   w->shown[0] = true;
@@ -180,7 +202,8 @@ static int run(walk *w) {
     i = (size_t)(close - t) + 2;
   }
   if (w->depth > 0)
-    return fail(w, strlen(t), "{{#%.64s}} is never closed", w->open[w->depth - 1]);
+    return fail(w, strlen(t), "{{#%s}} is never closed",
+                quote(w->open[w->depth - 1], strlen(w->open[w->depth - 1]), q));
   return 0;
 }
 
