@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "conns.h"
+
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/err.h"
@@ -54,6 +56,8 @@ struct http {
   unsigned nslots, max_slots, in_flight;
   slot *free_slots;
   sock *socks; /* every watched socket, to close what curl leaves behind */
+  conns *conns;
+  unsigned host_conns;
   unsigned open_handles;
   bool closing;
 };
@@ -63,6 +67,7 @@ struct http {
 static void maybe_free(http *h) {
   if (!h->closing || h->open_handles > 0)
     return;
+  conns_free(h->conns);
   free(h->slots);
   free(h);
 }
@@ -308,6 +313,18 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg) {
   return len;
 }
 
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose,
+                                    struct curl_sockaddr *a) {
+  (void)purpose;
+  slot *sl = arg;
+  return conns_open(sl->h->conns, sl->req.url, a);
+}
+
+static int on_close_socket(void *arg, curl_socket_t fd) {
+  http *h = arg;
+  return conns_close(h->conns, fd);
+}
+
 /* Options that never change for a slot. */
 static void easy_setup(slot *sl) {
   CURL *e = sl->easy;
@@ -323,6 +340,11 @@ static void easy_setup(slot *sl) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, sl);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, sl->errbuf);
   curl_easy_setopt(e, CURLOPT_POST, 1L);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, sl);
+  /* The connection outlives the slot that opened it: close through h. */
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, sl->h);
 }
 
 static slot *slot_get(http *h) {
@@ -425,18 +447,23 @@ static void multi_setup(http *h) {
   curl_multi_setopt(mu, CURLMOPT_SOCKETDATA, h);
   curl_multi_setopt(mu, CURLMOPT_TIMERFUNCTION, on_curl_timer);
   curl_multi_setopt(mu, CURLMOPT_TIMERDATA, h);
-  /* Many groups share one platform host: let every send have its own
-   * connection rather than queue inside curl, and keep them all for reuse. */
-  curl_multi_setopt(mu, CURLMOPT_MAX_HOST_CONNECTIONS, (long)h->max_slots);
+  /* Many groups share one platform host (every WeCom robot is one host). A
+   * connection per send would open hundreds at once at a burst's start, more
+   * than a listener's accept backlog takes (dropped SYNs cost a 1 s
+   * retransmit: docs/dispatcher.md); past the cap, sends wait inside curl for
+   * a kept-alive connection (or share one over HTTP/2). */
+  curl_multi_setopt(mu, CURLMOPT_MAX_HOST_CONNECTIONS, (long)h->host_conns);
   curl_multi_setopt(mu, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)h->max_slots);
   curl_multi_setopt(mu, CURLMOPT_MAXCONNECTS, (long)h->max_slots);
 }
 
-int http_new(http **out, uv_loop_t *loop, unsigned max_sends, const metrics *m) {
+int http_new(http **out, uv_loop_t *loop, unsigned max_sends, unsigned host_conns,
+             const metrics *m) {
   http *h = qf_calloc(1, sizeof *h);
   h->loop = loop;
   h->m = m;
   h->max_slots = max_sends ? max_sends : 1;
+  h->host_conns = host_conns && host_conns < h->max_slots ? host_conns : h->max_slots;
   h->slots = qf_calloc(h->max_slots, sizeof *h->slots);
   h->multi = curl_multi_init();
   if (!h->multi) {
@@ -445,6 +472,7 @@ int http_new(http **out, uv_loop_t *loop, unsigned max_sends, const metrics *m) 
     free(h);
     return QF_EINTERNAL;
   }
+  h->conns = conns_new(m);
   multi_setup(h);
   uv_timer_init(loop, &h->timer);
   h->timer.data = h;

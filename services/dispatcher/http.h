@@ -17,9 +17,12 @@ typedef struct http http;
 /* The judged answer of one send (borrowed for the call). */
 typedef void (*http_done_fn)(const qf_dialect_result *res, void *arg);
 
-/* Creates a sender of at most max_sends concurrent transfers on loop.
- * curl_global_init must have run. 0 or QF_EINTERNAL. */
-int http_new(http **out, uv_loop_t *loop, unsigned max_sends, const metrics *m);
+/* Creates a sender of at most max_sends concurrent transfers on loop, over at
+ * most host_conns connections to any one host (0 or more than max_sends =
+ * max_sends; the transfers past it wait for one of them). curl_global_init must
+ * have run. 0 or QF_EINTERNAL. */
+int http_new(http **out, uv_loop_t *loop, unsigned max_sends, unsigned host_conns,
+             const metrics *m);
 
 /* Renders msg in dialect d and starts sending it, giving up after timeout_ms.
  * done runs exactly once, later, on the loop (never inside this call).

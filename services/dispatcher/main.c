@@ -31,7 +31,7 @@
 
 typedef struct flags {
   const char *work, *store, *stats, *name, *log_level;
-  int64_t concurrency, cache_mb;
+  int64_t concurrency, host_connections, cache_mb;
 } flags;
 
 typedef struct dispatcher {
@@ -65,6 +65,10 @@ static int parse_flags(flags *f, int argc, char **argv) {
       {"concurrency", QF_FLAG_INT, &f->concurrency, "256",
        "leases held at once (sends in flight plus leases waiting for content)", false,
        1, 100000},
+      {"host-connections", QF_FLAG_INT, &f->host_connections, "32",
+       "HTTP connections open at once to one host, at most (sends past it wait "
+       "for a kept-alive one)",
+       false, 1, 100000},
       {"stats", QF_FLAG_STR, &f->stats, NULL, "serve counters as JSON on this address",
        false, 0, 0},
       {"cache-mb", QF_FLAG_INT, &f->cache_mb, "64", "content cache size in MiB", false,
@@ -77,7 +81,8 @@ static int parse_flags(flags *f, int argc, char **argv) {
   };
   qf_config_spec cs = {
       .prog = PROG,
-      .usage = "--work URL --store URL [--concurrency N] [--stats URL] "
+      .usage = "--work URL --store URL [--concurrency N] [--host-connections N] "
+               "[--stats URL] "
                "[--cache-mb N] [--name NAME] [--log-level L]",
       .summary = "Pulls leases from the scheduler, fetches their content from the "
                  "store, sends them to the groups' webhooks and reports every "
@@ -149,7 +154,7 @@ static int wire(dispatcher *d) {
       open_client(&d->store, d->loop, "store", d->f.store) != 0)
     return 2;
   unsigned conc = (unsigned)d->f.concurrency;
-  if (http_new(&d->http, d->loop, conc, &d->m) != 0 ||
+  if (http_new(&d->http, d->loop, conc, (unsigned)d->f.host_connections, &d->m) != 0 ||
       nngsend_new(&d->nng, d->loop, conc, &d->m) != 0)
     return 1;
   d->transports = transports_of(d->http, d->nng);
@@ -250,10 +255,13 @@ static void default_name(dispatcher *d) {
 static void on_started(uv_timer_t *t) {
   dispatcher *d = t->data;
   char w[512], s[512], n[160];
-  qf_log_info("ready", "work=%s store=%s concurrency=%lld cache_mb=%lld name=%s",
+  qf_log_info("ready",
+              "work=%s store=%s concurrency=%lld host_connections=%lld cache_mb=%lld "
+              "name=%s",
               qf_log_redact_url(d->f.work, w, sizeof w),
               qf_log_redact_url(d->f.store, s, sizeof s), (long long)d->f.concurrency,
-              (long long)d->f.cache_mb, qf_log_quote(d->name, n, sizeof n));
+              (long long)d->f.host_connections, (long long)d->f.cache_mb,
+              qf_log_quote(d->name, n, sizeof n));
   leaser_kick(d->leaser);
 }
 

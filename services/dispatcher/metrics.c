@@ -30,6 +30,8 @@ void metrics_init(metrics *m, qf_stats *s) {
   m->results_pending = qf_stats_gauge(s, "results_pending");
   m->cache_bytes = qf_stats_gauge(s, "cache_bytes");
   m->cache_entries = qf_stats_gauge(s, "cache_entries");
+  m->connections_open = qf_stats_gauge(s, "connections_open");
+  m->host_connections_peak = qf_stats_gauge(s, "host_connections_peak");
   m->leases_received = qf_stats_counter(s, "leases_received");
   m->lease_calls = qf_stats_counter(s, "lease_calls");
   m->lease_errors = qf_stats_counter(s, "lease_errors");
