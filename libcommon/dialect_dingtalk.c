@@ -8,6 +8,7 @@
 #include "dialect_util.h"
 #include "qf/clock.h"
 #include "qf/err.h"
+#include "qf/salecard.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,8 +38,29 @@ static void markdown_title(const char *text, char *out, size_t len) {
     snprintf(out, len, "%s", "message");
 }
 
+#define DINGTALK_CARD_MD_MAX 8192
+
+/* A sale's card: an actionCard (markdown body, one button opening the link)
+ * when there is a link, else the same body as a markdown message. */
+static json_t *dingtalk_card(const qf_sale_card *c) {
+  char md[DINGTALK_CARD_MD_MAX], title[DINGTALK_TITLE_MAX + 1];
+  const char *link = qf_sale_card_link(c);
+  int n = qf_sale_card_markdown(c, false, md, sizeof md);
+  if (n < 0 || (size_t)n >= sizeof md)
+    return NULL;
+  markdown_title(md, title, sizeof title);
+  if (!link)
+    return json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown", "title",
+                     title, "text", md);
+  return json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}}", "msgtype", "actionCard",
+                   "actionCard", "title", title, "text", md, "btnOrientation", "0",
+                   "singleTitle", qf_sale_card_button(c), "singleURL", link);
+}
+
 static json_t *dingtalk_json(const qf_dialect_msg *msg) {
   const char *text = msg->text ? msg->text : "";
+  if (msg->card)
+    return dingtalk_card(msg->card);
   if (!qf_dialect_util_is_markdown(msg))
     return json_pack("{s:s, s:{s:s}}", "msgtype", "text", "text", "content", text);
   char title[DINGTALK_TITLE_MAX + 1];

@@ -8,6 +8,7 @@
 #include "dialect_util.h"
 #include "qf/clock.h"
 #include "qf/err.h"
+#include "qf/salecard.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,18 +19,69 @@
 /* The bot's request body limit (20 KB); 20,000 so either reading of "K" holds. */
 #define FEISHU_BODY_MAX 20000
 
+/* A sale's interactive card: a coloured header with the title, the fields
+ * two to a row, the note, and a button opening the link. */
+static json_t *feishu_card(const qf_sale_card *c) {
+  static const char *const colour[] = {"red", "orange", "grey"};
+  char title[1024], md[QF_SALE_CARD_VALUE_LEN + 64];
+  qf_sale_card_field f[QF_SALE_CARD_FIELDS_MAX];
+  size_t nf = qf_sale_card_fields(c, f);
+  const char *link = qf_sale_card_link(c), *note = qf_sale_card_note(c);
+  json_t *fields = json_array(), *elements = json_array();
+  qf_sale_card_title(c, title, sizeof title);
+  for (size_t i = 0; i < nf; i++) {
+    snprintf(md, sizeof md, "**%s**\n%s", f[i].label, f[i].value);
+    json_array_append_new(fields, json_pack("{s:b, s:{s:s, s:s}}", "is_short", 1,
+                                            "text", "tag", "lark_md", "content", md));
+  }
+  if (nf > 0)
+    json_array_append_new(elements,
+                          json_pack("{s:s, s:o}", "tag", "div", "fields", fields));
+  else
+    json_decref(fields);
+  if (note)
+    json_array_append_new(elements,
+                          json_pack("{s:s, s:{s:s, s:s}}", "tag", "div", "text", "tag",
+                                    "plain_text", "content", note));
+  if (link)
+    json_array_append_new(elements,
+                          json_pack("{s:s, s:[{s:s, s:{s:s, s:s}, s:s, s:s}]}", "tag",
+                                    "action", "actions", "tag", "button", "text", "tag",
+                                    "plain_text", "content", qf_sale_card_button(c),
+                                    "type", "primary", "url", link));
+  return json_pack("{s:s, s:{s:{s:{s:s, s:s}, s:s}, s:o}}", "msg_type", "interactive",
+                   "card", "header", "title", "tag", "plain_text", "content", title,
+                   "template", colour[c->kind <= QF_SALE_CARD_SOLDOUT ? c->kind : 0],
+                   "elements", elements);
+}
+
+/* The message: a sale's card, or a text message. */
+static json_t *feishu_message(const qf_dialect_msg *msg) {
+  if (msg->card)
+    return feishu_card(msg->card);
+  return json_pack("{s:s, s:{s:s}}", "msg_type", "text", "content", "text",
+                   msg->text ? msg->text : "");
+}
+
+/* The message, signed when the bot has a secret: "timestamp" and "sign" come
+ * first, as in Feishu's example. */
 static json_t *feishu_json(const qf_dialect_msg *msg, const char *secret) {
-  const char *text = msg->text ? msg->text : "";
   if (!*secret)
-    return json_pack("{s:s, s:{s:s}}", "msg_type", "text", "content", "text", text);
+    return feishu_message(msg);
   int64_t now_ms = msg->now_ms ? msg->now_ms : qf_clock_now_ms();
   char ts[24], key[24 + FEISHU_SECRET_MAX], sign[QF_DIALECT_SIGN_LEN];
   snprintf(ts, sizeof ts, "%" PRId64, now_ms / 1000);
   int n = snprintf(key, sizeof key, "%s\n%s", ts, secret);
   if (qf_dialect_util_sign(key, (size_t)n, "", 0, sign) != 0)
     return NULL;
-  return json_pack("{s:s, s:s, s:s, s:{s:s}}", "timestamp", ts, "sign", sign,
-                   "msg_type", "text", "content", "text", text);
+  json_t *m = feishu_message(msg);
+  json_t *j = m ? json_pack("{s:s, s:s}", "timestamp", ts, "sign", sign) : NULL;
+  if (j && json_object_update(j, m) != 0) {
+    json_decref(j);
+    j = NULL;
+  }
+  json_decref(m);
+  return j;
 }
 
 static int feishu_render(const qf_dialect_msg *msg, qf_dialect_request *req) {

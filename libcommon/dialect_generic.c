@@ -4,10 +4,27 @@
 #include "dialect_util.h"
 #include "qf/dialect.h"
 #include "qf/err.h"
+#include "qf/salecard.h"
 
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
+
+/* A sale's fields, for receivers that lay out their own card. */
+static json_t *generic_sale(const qf_sale_card *c) {
+  const char *link = qf_sale_card_link(c);
+  json_t *j =
+      json_pack("{s:s, s:s, s:s, s:s, s:I}", "kind", qf_sale_card_kind_name(c->kind),
+                "item", c->item, "price", c->price, "orig_price", c->orig_price,
+                "stock", (json_int_t)c->stock);
+  if (j && c->kind == QF_SALE_CARD_ANNOUNCE)
+    json_object_set_new(j, "end_ms", json_integer(c->end_ms));
+  if (j && c->kind == QF_SALE_CARD_REMINDER)
+    json_object_set_new(j, "before_ms", json_integer(c->before_ms));
+  if (j && link)
+    json_object_set_new(j, "link", json_string(link));
+  return j;
+}
 
 static int generic_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   char post[24];
@@ -18,6 +35,13 @@ static int generic_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
    * sent as JSON at all. */
   json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "group", msg->group_id, "post", post,
                         "kind", kind, "text", msg->text ? msg->text : "");
+  if (j && msg->card) {
+    json_t *sale = generic_sale(msg->card);
+    if (!sale || json_object_set_new(j, "sale", sale) != 0) {
+      json_decref(j);
+      j = NULL;
+    }
+  }
   if (!j)
     return QF_EINVAL;
   int rc = qf_dialect_util_body(j, req);

@@ -8,6 +8,7 @@
 #include "gateway.pb-c.h"
 #include "qf/dialect.h"
 #include "qf/err.h"
+#include "qf/salecard.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +43,11 @@ static int nng_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   s.idempotency_key = key;
   s.kind = (char *)(msg->kind && *msg->kind ? msg->kind : "post");
   s.format = (char *)(msg->format && *msg->format ? msg->format : "text");
+  Qunfa__SaleCard sale;
+  if (msg->card) {
+    qf_sale_card_to_proto(msg->card, &sale);
+    s.sale = &sale;
+  }
   size_t n = qunfa__gateway_send__get_packed_size(&s);
   char *body = qf_dialect_request_body(req, n);
   qunfa__gateway_send__pack(&s, (uint8_t *)body);

@@ -6,6 +6,7 @@
  * "error_code":E,"description":"...","parameters":{"retry_after":S}}. */
 #include "dialect_util.h"
 #include "qf/err.h"
+#include "qf/salecard.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -21,6 +22,56 @@ static bool numeric_chat(const char *s) {
   return digits > 0 && digits <= 18 && s[i + digits] == '\0';
 }
 
+#define TELEGRAM_CARD_MAX 8192
+
+/* Appends the escaped s to out at *n; false when it does not fit. */
+static bool html_append(char *out, size_t len, size_t *n, const char *fmt,
+                        const char *s) {
+  char esc[TELEGRAM_CARD_MAX];
+  if (!qf_dialect_util_escape_html(s, esc, sizeof esc))
+    return false;
+  int w = snprintf(out + *n, len - *n, fmt, esc);
+  if (w < 0 || (size_t)w >= len - *n)
+    return false;
+  *n += (size_t)w;
+  return true;
+}
+
+/* A sale's card: the title in bold and one line per field, as HTML (every
+ * value escaped: parse_mode HTML refuses a stray '<' or '&'). */
+static bool telegram_card_text(const qf_sale_card *c, char *out, size_t len) {
+  char title[1024];
+  qf_sale_card_field f[QF_SALE_CARD_FIELDS_MAX];
+  size_t nf = qf_sale_card_fields(c, f), n = 0;
+  const char *note = qf_sale_card_note(c);
+  qf_sale_card_title(c, title, sizeof title);
+  bool ok = html_append(out, len, &n, "<b>%s</b>", title);
+  for (size_t i = 0; ok && i < nf; i++)
+    ok = html_append(out, len, &n, "\n%s", f[i].label) &&
+         html_append(out, len, &n, ": %s", f[i].value);
+  if (ok && note)
+    ok = html_append(out, len, &n, "\n%s", note);
+  return ok;
+}
+
+/* The card as sendMessage parameters: HTML text and, when there is a link, an
+ * inline keyboard with one url button. */
+static json_t *telegram_card(json_t *chat, const qf_sale_card *c) {
+  char text[TELEGRAM_CARD_MAX];
+  const char *link = qf_sale_card_link(c);
+  if (!telegram_card_text(c, text, sizeof text)) {
+    json_decref(chat);
+    return NULL;
+  }
+  json_t *j = json_pack("{s:o?, s:s, s:s}", "chat_id", chat, "text", text, "parse_mode",
+                        "HTML");
+  if (j && link)
+    json_object_set_new(j, "reply_markup",
+                        json_pack("{s:[[{s:s, s:s}]]}", "inline_keyboard", "text",
+                                  qf_sale_card_button(c), "url", link));
+  return j;
+}
+
 static int telegram_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   qf_dialect_request_reset(req);
   int rc = qf_dialect_util_check_text(&qf_dialect_telegram, msg, req);
@@ -33,8 +84,9 @@ static int telegram_render(const qf_dialect_msg *msg, qf_dialect_request *req) {
   json_t *id =
       numeric_chat(chat) ? json_integer(strtoll(chat, NULL, 10)) : json_string(chat);
   /* Markdown goes as plain text: MarkdownV2 would refuse unescaped text. */
-  json_t *j =
-      json_pack("{s:o?, s:s}", "chat_id", id, "text", msg->text ? msg->text : "");
+  json_t *j = msg->card ? telegram_card(id, msg->card)
+                        : json_pack("{s:o?, s:s}", "chat_id", id, "text",
+                                    msg->text ? msg->text : "");
   return qf_dialect_util_finish(j, "text or chat_id is not valid UTF-8", msg, req);
 }
 

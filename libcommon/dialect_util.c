@@ -451,3 +451,20 @@ void qf_dialect_util_classify_errcode(const qf_dialect_answer *ans, const char *
   }
   json_decref(j);
 }
+
+bool qf_dialect_util_escape_html(const char *s, char *out, size_t len) {
+  size_t o = 0;
+  for (; *s; s++) {
+    const char *rep = *s == '&'   ? "&amp;"
+                      : *s == '<' ? "&lt;"
+                      : *s == '>' ? "&gt;"
+                                  : NULL;
+    size_t n = rep ? strlen(rep) : 1;
+    if (o + n >= len)
+      return false;
+    memcpy(out + o, rep ? rep : s, n);
+    o += n;
+  }
+  out[o] = '\0';
+  return true;
+}

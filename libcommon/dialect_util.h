@@ -70,6 +70,10 @@ int qf_dialect_util_sign(const void *key, size_t key_len, const void *msg,
 int qf_dialect_util_account_key(const char *prefix, const char *secret,
                                 size_t secret_len, char *out, size_t len);
 
+/* s with &, < and > written as &amp;, &lt; and &gt; (what Telegram's HTML and
+ * Slack's mrkdwn need escaped) into out. false when it does not fit. */
+bool qf_dialect_util_escape_html(const char *s, char *out, size_t len);
+
 /* The answer body as a JSON object (new reference), or NULL. */
 json_t *qf_dialect_util_answer_json(const qf_dialect_answer *ans);
 

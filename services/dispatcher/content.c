@@ -28,6 +28,7 @@ typedef struct entry {
   struct entry *fnext;         /* the unfetched list */
   content_waiter *waiters;     /* while not ready */
   char *kind, *text;
+  qf_sale_card *card; /* NULL for a plain message */
   size_t bytes;
 } entry;
 
@@ -139,6 +140,7 @@ static void entry_drop(content *c, entry *e) {
   qf_gauge_set(c->m->cache_entries, (int64_t)c->nentries);
   free(e->kind);
   free(e->text);
+  free(e->card);
   free(e);
 }
 
@@ -220,6 +222,13 @@ static void entry_fill(content *c, entry *e, const Qunfa__Content *item) {
   e->kind = qf_strdup(item->kind ? item->kind : "");
   e->text = qf_strdup(item->text ? item->text : "");
   e->bytes = sizeof *e + strlen(e->kind) + strlen(e->text) + 2;
+  if (item->sale) {
+    qf_sale_card card;
+    qf_sale_card_from_proto(item->sale, &card);
+    e->card = qf_sale_card_copy(&card);
+    e->bytes += sizeof card + strlen(card.item) + strlen(card.price) +
+                strlen(card.orig_price) + strlen(card.link) + 4;
+  }
   e->state = E_READY;
   lru_push(c, e);
   c->bytes += e->bytes;
@@ -240,7 +249,7 @@ static void fetch_done(fetch *f, const Qunfa__GetReply *r) {
       continue;
     }
     entry_fill(c, e, r->items[i]);
-    content_view v = {.kind = e->kind, .text = e->text};
+    content_view v = {.kind = e->kind, .text = e->text, .card = e->card};
     notify(e, 0, &v);
   }
   evict(c);
@@ -343,6 +352,7 @@ int content_get(content *c, const uint8_t id[QF_SHA256_LEN], content_waiter *w,
     qf_counter_add(c->m->cache_hits, 1);
     view->kind = e->kind;
     view->text = e->text;
+    view->card = e->card;
     return 1;
   }
   if (e) {
@@ -399,6 +409,7 @@ void content_free(content *c) {
       entry *next = e->hnext;
       free(e->kind);
       free(e->text);
+      free(e->card);
       free(e);
       e = next;
     }

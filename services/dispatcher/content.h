@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "qf/hash.h"
 #include "qf/rpc.h"
+#include "qf/salecard.h"
 
 typedef struct content content;
 
@@ -19,6 +20,7 @@ typedef struct content content;
 typedef struct content_view {
   const char *kind;
   const char *text;
+  const qf_sale_card *card; /* a flash sale's message, or NULL */
 } content_view;
 
 typedef struct content_waiter content_waiter;

@@ -120,13 +120,13 @@ static int64_t time_left_ms(const Qunfa__Lease *l) {
   return l->deadline_ms - qf_clock_now_ms() - JOB_DEADLINE_MARGIN_MS;
 }
 
-/* The content's text rendered for the lease's group into *out (caller frees),
- * or *out NULL when the text has no template. A text that does not render was
- * refused when it was posted; this only guards against an older scheduler. */
-static int render_text(const Qunfa__Lease *l, const content_view *v, char **out,
+/* text rendered for the lease's group into *out (caller frees), or *out NULL
+ * when the text has no template. A text that does not render was refused when
+ * it was posted; this only guards against an older scheduler. */
+static int render_text(const Qunfa__Lease *l, const char *text, char **out,
                        char why[QF_DIALECT_ERROR_LEN]) {
   *out = NULL;
-  if (!qf_template_has_vars(v->text))
+  if (text == NULL || !qf_template_has_vars(text))
     return 0;
   qf_template_vars vars = {
       .group_id = l->group->id,
@@ -136,7 +136,36 @@ static int render_text(const Qunfa__Lease *l, const content_view *v, char **out,
       .ntags = l->group->n_tags,
   };
   size_t len;
-  return qf_template_render(v->text, &vars, out, &len, why, QF_DIALECT_ERROR_LEN);
+  return qf_template_render(text, &vars, out, &len, why, QF_DIALECT_ERROR_LEN);
+}
+
+/* The content rendered for one group: the text and, for a sale's card, the
+ * fields an operator wrote (item, link), which may hold per-group variables
+ * as the text does. */
+typedef struct rendered {
+  char *text, *item, *link; /* owned; NULL: as in the content */
+  qf_sale_card card;
+} rendered;
+
+static int render_content(const Qunfa__Lease *l, const content_view *v, rendered *r,
+                          char why[QF_DIALECT_ERROR_LEN]) {
+  memset(r, 0, sizeof *r);
+  int rc = render_text(l, v->text, &r->text, why);
+  if (rc != 0 || v->card == NULL)
+    return rc;
+  r->card = *v->card;
+  if ((rc = render_text(l, v->card->item, &r->item, why)) != 0 ||
+      (rc = render_text(l, v->card->link, &r->link, why)) != 0)
+    return rc;
+  r->card.item = r->item ? r->item : r->card.item;
+  r->card.link = r->link ? r->link : r->card.link;
+  return 0;
+}
+
+static void rendered_free(rendered *r) {
+  free(r->text);
+  free(r->item);
+  free(r->link);
 }
 
 /* Sends msg rendered by d (jb's dialect, or its recall) within left ms. */
@@ -187,9 +216,11 @@ static void job_send(job *jb, const content_view *v) {
     job_recall(jb, left);
     return;
   }
-  char *text = NULL, why[QF_DIALECT_ERROR_LEN] = "";
-  if (render_text(l, v, &text, why) != 0) {
+  char why[QF_DIALECT_ERROR_LEN] = "";
+  rendered r;
+  if (render_content(l, v, &r, why) != 0) {
     job_end_with(jb, QF_OUTCOME_FAILED, "template: %s", why);
+    rendered_free(&r);
     return;
   }
   qf_dialect_msg msg = {
@@ -197,11 +228,12 @@ static void job_send(job *jb, const content_view *v) {
       .group_id = l->group->id,
       .url = l->group->url,
       .kind = v->kind,
-      .text = text ? text : v->text,
+      .text = r.text ? r.text : v->text,
       .now_ms = qf_clock_now_ms(),
+      .card = v->card ? &r.card : NULL,
   };
   job_transmit(jb, jb->dialect, &msg, left);
-  free(text);
+  rendered_free(&r);
 }
 
 static void on_content(content_waiter *w, int status, const content_view *v) {
@@ -263,7 +295,7 @@ static void job_start(job *jb) {
   }
   if (l->text != NULL && l->text[0] != '\0') {
     /* A live session's segments coalesced by the scheduler: sent as they are. */
-    content_view lv = {"post", l->text};
+    content_view lv = {.kind = "post", .text = l->text};
     job_send(jb, &lv);
     return;
   }

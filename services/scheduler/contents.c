@@ -43,21 +43,13 @@ out:
   free(pt);
 }
 
-int contents_put(sched *s, const char *kind, const char *const *texts, size_t n,
-                 contents_fn cb, void *arg) {
-  Qunfa__Content *items = qf_calloc(n, sizeof(*items));
-  Qunfa__Content **ptrs = qf_calloc(n, sizeof(*ptrs));
+int contents_put_items(sched *s, Qunfa__Content *const *items, size_t n, contents_fn cb,
+                       void *arg) {
   Qunfa__PutRequest req = QUNFA__PUT_REQUEST__INIT;
   putting *pt = qf_calloc(1, sizeof(*pt));
   int rc = QF_EUNAVAIL;
   *pt = (putting){s, n, cb, arg};
-  for (size_t i = 0; i < n; i++) {
-    qunfa__content__init(&items[i]);
-    items[i].kind = (char *)kind;
-    items[i].text = (char *)texts[i];
-    ptrs[i] = &items[i];
-  }
-  req.items = ptrs;
+  req.items = (Qunfa__Content **)items;
   req.n_items = n;
   if (s->store != NULL && !s->stopping)
     rc = qf_rpc_call_async(s->store, &qunfa__store__descriptor, 0, &req.base,
@@ -66,6 +58,20 @@ int contents_put(sched *s, const char *kind, const char *const *texts, size_t n,
     s->store_calls++;
   else
     free(pt);
+  return rc;
+}
+
+int contents_put(sched *s, const char *kind, const char *const *texts, size_t n,
+                 contents_fn cb, void *arg) {
+  Qunfa__Content *items = qf_calloc(n, sizeof(*items));
+  Qunfa__Content **ptrs = qf_calloc(n, sizeof(*ptrs));
+  for (size_t i = 0; i < n; i++) {
+    qunfa__content__init(&items[i]);
+    items[i].kind = (char *)kind;
+    items[i].text = (char *)texts[i];
+    ptrs[i] = &items[i];
+  }
+  int rc = contents_put_items(s, ptrs, n, cb, arg);
   free(items);
   free(ptrs);
   return rc;

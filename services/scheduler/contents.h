@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.pb-c.h"
 #include "scheduler.h"
 
 /* status 0: ids[i] is the 32-byte id of texts[i]; otherwise why says what
@@ -18,5 +19,8 @@ typedef void (*contents_fn)(int status, const char *why, const uint8_t (*ids)[32
  * never runs. */
 int contents_put(sched *s, const char *kind, const char *const *texts, size_t n,
                  contents_fn cb, void *arg);
+/* Puts n items (borrowed for the call), as contents_put. */
+int contents_put_items(sched *s, Qunfa__Content *const *items, size_t n, contents_fn cb,
+                       void *arg);
 
 #endif

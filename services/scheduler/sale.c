@@ -16,6 +16,7 @@
 #include "qf/clock.h"
 #include "qf/err.h"
 #include "qf/log.h"
+#include "qf/salecard.h"
 #include "qf/template.h"
 #include "scheduler.pb-c.h"
 #include "settle.h"
@@ -52,39 +53,33 @@ bool sale_price_ok(const char *s) {
   return dec >= 1 && dec <= 2 && s[digits + 1 + dec] == '\0';
 }
 
-static void span_text(int64_t ms, char *buf, size_t len) {
-  if (ms % 3600000 == 0)
-    snprintf(buf, len, "%lld h", (long long)(ms / 3600000));
-  else if (ms % 60000 == 0)
-    snprintf(buf, len, "%lld min", (long long)(ms / 60000));
-  else
-    snprintf(buf, len, "%lld s", (long long)((ms + 999) / 1000));
-}
-
-static const char *link_of(const Qunfa__Sale *sale) {
-  return sale->link && sale->link[0] ? sale->link : NULL;
+/* The card of one of sale's messages (borrowed from sale). */
+static qf_sale_card card_of(const Qunfa__Sale *sale, qf_sale_card_kind kind,
+                            int64_t before_ms) {
+  return (qf_sale_card){.kind = kind,
+                        .item = sale->item,
+                        .price = sale->price,
+                        .orig_price = sale->orig_price,
+                        .link = sale->link,
+                        .stock = sale->stock,
+                        .end_ms = sale->end_ms,
+                        .before_ms = before_ms};
 }
 
 int sale_text_announce(const Qunfa__Sale *sale, char *buf, size_t len) {
-  char end[40];
-  qf_time_format_rfc3339(sale->end_ms, end, sizeof end);
-  return snprintf(buf, len,
-                  "Flash sale now: %s at %s (was %s), %u in stock, until %s.%s%s",
-                  sale->item, sale->price, sale->orig_price, sale->stock, end,
-                  link_of(sale) ? " " : "", link_of(sale) ? sale->link : "");
+  qf_sale_card c = card_of(sale, QF_SALE_CARD_ANNOUNCE, 0);
+  return qf_sale_card_text(&c, buf, len);
 }
 
 int sale_text_reminder(const Qunfa__Sale *sale, int64_t before_ms, char *buf,
                        size_t len) {
-  char span[32];
-  span_text(before_ms, span, sizeof span);
-  return snprintf(buf, len, "Flash sale in %s: %s at %s (was %s), %u in stock.%s%s",
-                  span, sale->item, sale->price, sale->orig_price, sale->stock,
-                  link_of(sale) ? " " : "", link_of(sale) ? sale->link : "");
+  qf_sale_card c = card_of(sale, QF_SALE_CARD_REMINDER, before_ms);
+  return qf_sale_card_text(&c, buf, len);
 }
 
 int sale_text_soldout(const Qunfa__Sale *sale, char *buf, size_t len) {
-  return snprintf(buf, len, "Sold out: %s. Thank you for taking part!", sale->item);
+  qf_sale_card c = card_of(sale, QF_SALE_CARD_SOLDOUT, 0);
+  return qf_sale_card_text(&c, buf, len);
 }
 
 /* ---- records ---- */
@@ -375,6 +370,12 @@ static int check_create(creating *c, char *why, size_t len) {
     return snprintf(why, len, "end: must be after both now and the start"), QF_EINVAL;
   if (r->link && strlen(r->link) > LINK_MAX)
     return snprintf(why, len, "link: longer than %d bytes", LINK_MAX), QF_EINVAL;
+  /* A card's button opens the link: every platform wants an http(s) url. */
+  if (r->link && r->link[0] && strncmp(r->link, "https://", 8) != 0 &&
+      strncmp(r->link, "http://", 7) != 0)
+    return snprintf(why, len, "link: \"%.64s\" is not an http:// or https:// url",
+                    r->link),
+           QF_EINVAL;
   if (r->n_remind_ms > REMIND_MAX)
     return snprintf(why, len, "remind: at most %d reminders", REMIND_MAX), QF_EINVAL;
   for (size_t i = 0; i < r->n_remind_ms; i++) {
@@ -409,27 +410,35 @@ static int check_audience(creating *c, char *why, size_t len) {
   return 0;
 }
 
-/* Puts announcement, sold-out and reminder texts; on_texts_stored goes on. */
+/* Puts the announcement, sold-out and reminder messages, each as a card and
+ * the same message as text; on_texts_stored goes on. */
 static int put_texts(creating *c, char *why, size_t len) {
-  char *texts[2 + REMIND_MAX];
+  Qunfa__Content items[2 + REMIND_MAX], *ptrs[2 + REMIND_MAX];
+  Qunfa__SaleCard protos[2 + REMIND_MAX];
   size_t n = 2 + c->nremind;
   int rc = 0;
-  for (size_t i = 0; i < n; i++)
-    texts[i] = qf_malloc(TEXT_LEN);
-  sale_text_announce(&c->sale, texts[0], TEXT_LEN);
-  sale_text_soldout(&c->sale, texts[1], TEXT_LEN);
-  for (size_t i = 0; i < c->nremind; i++)
-    sale_text_reminder(&c->sale, c->remind[i], texts[2 + i], TEXT_LEN);
-  for (size_t i = 0; i < n && rc == 0; i++)
-    if (qf_template_check(texts[i], why, len) != 0)
-      rc = QF_EINVAL; /* "{{" in an item or link */
-  if (rc == 0 && contents_put(c->s, "post", (const char *const *)texts, n,
-                              on_texts_stored, c) != 0) {
+  for (size_t i = 0; i < n; i++) {
+    qf_sale_card card =
+        i == 0   ? card_of(&c->sale, QF_SALE_CARD_ANNOUNCE, 0)
+        : i == 1 ? card_of(&c->sale, QF_SALE_CARD_SOLDOUT, 0)
+                 : card_of(&c->sale, QF_SALE_CARD_REMINDER, c->remind[i - 2]);
+    qunfa__content__init(&items[i]);
+    items[i].kind = "post";
+    items[i].text = qf_malloc(TEXT_LEN);
+    qf_sale_card_text(&card, items[i].text, TEXT_LEN);
+    qf_sale_card_to_proto(&card, &protos[i]);
+    items[i].sale = &protos[i];
+    ptrs[i] = &items[i];
+    /* Valid per-group variables in the item or link are rendered per group. */
+    if (rc == 0 && qf_template_check(items[i].text, why, len) != 0)
+      rc = QF_EINVAL;
+  }
+  if (rc == 0 && contents_put_items(c->s, ptrs, n, on_texts_stored, c) != 0) {
     snprintf(why, len, "content store: unavailable");
     rc = QF_EUNAVAIL;
   }
   for (size_t i = 0; i < n; i++)
-    free(texts[i]);
+    free(items[i].text);
   return rc;
 }
 

@@ -38,6 +38,8 @@ typedef enum qf_xfer {
 /* A short constant name of x ("timeout", "connection refused", ...). */
 const char *qf_xfer_name(qf_xfer x);
 
+struct qf_sale_card; /* qf/salecard.h */
+
 /* One delivery to render. Every pointer is borrowed for the call. */
 typedef struct qf_dialect_msg {
   uint64_t post_id;
@@ -50,6 +52,10 @@ typedef struct qf_dialect_msg {
   const char *format;
   /* Wall clock for signatures (Feishu, DingTalk); 0 = read the clock. */
   int64_t now_ms;
+  /* A flash sale's message, or NULL: a dialect whose platform has cards
+   * renders it as one (docs/dialects.md, "Cards"); text is the same message
+   * as plain text, and the size rule still applies to it. */
+  const struct qf_sale_card *card;
 } qf_dialect_msg;
 
 #define QF_DIALECT_HEADERS_MAX 8
