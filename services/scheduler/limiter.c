@@ -7,6 +7,7 @@
 
 #include "db.h"
 #include "guards.h"
+#include "metrics.h"
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/dialect.h"
@@ -79,16 +80,16 @@ static int64_t window_us(const qf_gcra_limit *lim) {
   return lim->step_us * lim->count + lim->step_rem;
 }
 
-/* Sets k's limits. A new key counts as used at the restore point; a key whose
- * limits change counts as used now (gcra.h, wlog.h). */
-static void key_limits(limits *l, lkey *k, const drate *r, size_t n, bool fresh) {
+/* Sets k's limits; true when they changed. A new key counts as used at the
+ * restore point; a key whose limits change counts as used now (gcra.h, wlog.h). */
+static bool key_limits(limits *l, lkey *k, const drate *r, size_t n, bool fresh) {
   qf_gcra_limit lim[LIMITS_CELLS];
   uint8_t m = 0;
   for (size_t i = 0; i < n && i < LIMITS_CELLS; i++)
     if (r[i].count > 0)
       key_limit(l, k, &lim[m++], r[i].count, r[i].per_ms);
   if (m == k->n && memcmp(lim, k->limit, m * sizeof lim[0]) == 0)
-    return;
+    return false;
   int64_t at = fresh ? l->restore_us : qf_clock_mono_us();
   k->n = m;
   for (uint8_t i = 0; i < LIMITS_CELLS && k->tier == TIER_GROUP; i++) {
@@ -104,6 +105,7 @@ static void key_limits(limits *l, lkey *k, const drate *r, size_t n, bool fresh)
     if (at > 0)
       qf_gcra_restore(&k->cell[i], &k->limit[i], at);
   }
+  return true;
 }
 
 static lkey *shared_key(limits *l, int tier, const char *name, const drate *r) {
@@ -138,7 +140,7 @@ static lkey *shared_key(limits *l, int tier, const char *name, const drate *r) {
   strcpy(k->name, name);
   k->key.name = k->name;
   k->key.tier = (uint8_t)tier;
-  key_limits(l, &k->key, r, LIMITS_CELLS, true);
+  (void)key_limits(l, &k->key, r, LIMITS_CELLS, true);
   k->hnext = l->sb[i];
   l->sb[i] = k;
   l->ns++;
@@ -238,15 +240,33 @@ static void group_table_add(limits *l, ginfo *g) {
   l->ng++;
 }
 
-/* The group's own limits: its rate, else its dialect's per-group defaults. */
-static void group_limits(limits *l, ginfo *g, const Qunfa__Group *rec,
+/* The group's own limits: its rate, else its dialect's per-group defaults.
+ * True when they changed. */
+static bool group_limits(limits *l, ginfo *g, const Qunfa__Group *rec,
                          const qf_dialect *dl, bool fresh) {
   qf_rate r;
   if (rec->rate && rec->rate[0] && qf_rate_parse(rec->rate, &r) == 0) {
     drate one = {r.count, r.period_ms};
-    key_limits(l, &g->key, &one, 1, fresh);
-  } else {
-    key_limits(l, &g->key, dl ? dl->group_rates : no_rates, LIMITS_CELLS, fresh);
+    return key_limits(l, &g->key, &one, 1, fresh);
+  }
+  return key_limits(l, &g->key, dl ? dl->group_rates : no_rates, LIMITS_CELLS, fresh);
+}
+
+static void learn_changed(limits *l, ginfo *g, uint32_t was, const char *why,
+                          uint32_t accepted);
+
+/* What g learns on: its limit with the shortest window (Feishu: 5/s of 5/s and
+ * 100/min), the one a burst trips first. Limits changed by the operator forget
+ * what was learned on the old ones. */
+static void group_learns(limits *l, ginfo *g, bool changed) {
+  uint32_t was = g->lrn.limit;
+  g->lcell = 0;
+  for (uint8_t i = 1; i < g->key.n; i++)
+    if (window_us(&g->key.limit[i]) < window_us(&g->key.limit[g->lcell]))
+      g->lcell = i;
+  if (changed && was > 0) {
+    g->lrn.limit = 0;
+    learn_changed(l, g, was, "limits_changed", 0);
   }
 }
 
@@ -296,7 +316,8 @@ ginfo *limits_group_set(limits *l, const Qunfa__Group *rec) {
     group_table_add(l, g);
   }
   g->gen = l->o.groups_gen ? *l->o.groups_gen : 0;
-  group_limits(l, g, rec, dl, fresh);
+  g->dialect = dl ? dl->name : "none";
+  group_learns(l, g, group_limits(l, g, rec, dl, fresh) && !fresh);
   /* The url may name the account: look again on every change. */
   group_tiers(l, g, rec, dl);
   group_guards(g, rec);
@@ -315,6 +336,105 @@ static void cap_load(limits *l, qf_kv_txn *txn, ginfo *g) {
   (void)l;
 }
 
+/* ---- learned limits ---- */
+
+#define LEARN_REC_LEN 28 /* limit, window us, cut and calm as wall ms (be) */
+
+static int64_t mono_to_wall_ms(int64_t us) {
+  return qf_clock_now_ms() - (qf_clock_mono_us() - us) / 1000;
+}
+
+static int64_t wall_to_mono_us(int64_t ms) {
+  return qf_clock_mono_us() - (qf_clock_now_ms() - ms) * 1000;
+}
+
+/* Written with the work stream's next commit; forgotten: deleted. */
+static void learn_write(limits *l, ginfo *g) {
+  char k[8 + QF_GROUP_ID_MAX];
+  uint8_t v[LEARN_REC_LEN];
+  int n = snprintf(k, sizeof k, "learn:%s", g->id);
+  qf_kv_batch *b;
+  if (l->o.work == NULL)
+    return;
+  b = commit_batch(l->o.work);
+  if (g->lrn.limit == 0) {
+    qf_kv_batch_del(b, DB_META, k, (size_t)n);
+    return;
+  }
+  qf_kv_put_be32(v, g->lrn.limit);
+  qf_kv_put_be64(v + 4, (uint64_t)window_us(&g->key.limit[g->lcell]));
+  qf_kv_put_be64(v + 12, (uint64_t)mono_to_wall_ms(g->lrn.cut_us));
+  qf_kv_put_be64(v + 20, (uint64_t)mono_to_wall_ms(g->lrn.calm_us));
+  qf_kv_batch_put(b, DB_META, k, (size_t)n, v, sizeof v);
+}
+
+/* One line per change, and the gauge of groups with a learned limit. */
+static void learn_changed(limits *l, ginfo *g, uint32_t was, const char *why,
+                          uint32_t accepted) {
+  uint32_t n = g->key.n > 0 ? g->key.limit[g->lcell].count : 0;
+  int64_t w = g->key.n > 0 ? window_us(&g->key.limit[g->lcell]) : 0;
+  if ((was == 0) != (g->lrn.limit == 0) && mx.learned_keys != NULL)
+    qf_gauge_add(mx.learned_keys, g->lrn.limit > 0 ? 1 : -1);
+  qf_log_info("limit_learned",
+              "group=%s dialect=%s limit=%u configured=%u window_ms=%lld why=%s "
+              "accepted=%u",
+              g->id, g->dialect, learn_count(&g->lrn, n), n, (long long)(w / 1000), why,
+              accepted);
+  learn_write(l, g);
+}
+
+/* The learned limit stored for g, read once when g is first loaded. One
+ * learned on a window g no longer has is dropped. */
+static void learn_load(limits *l, qf_kv_txn *txn, ginfo *g) {
+  char k[8 + QF_GROUP_ID_MAX];
+  qf_kv_val v;
+  const uint8_t *d;
+  int n = snprintf(k, sizeof k, "learn:%s", g->id);
+  if (qf_kv_get(txn, DB_META, k, (size_t)n, &v) != 0 || v.len != LEARN_REC_LEN)
+    return;
+  d = v.data;
+  if (g->key.n == 0 ||
+      (int64_t)qf_kv_get_be64(d + 4) != window_us(&g->key.limit[g->lcell])) {
+    learn_write(l, g); /* nothing learned: deleted */
+    return;
+  }
+  g->lrn.limit = qf_kv_get_be32(d);
+  if (g->lrn.limit >= g->key.limit[g->lcell].count)
+    g->lrn.limit = 0;
+  g->lrn.cut_us = wall_to_mono_us((int64_t)qf_kv_get_be64(d + 12));
+  g->lrn.calm_us = wall_to_mono_us((int64_t)qf_kv_get_be64(d + 20));
+  if (g->lrn.limit > 0)
+    learn_changed(l, g, 0, "restored", 0);
+}
+
+void limits_throttled(limits *l, ginfo *g, int64_t now_us) {
+  uint32_t was = g->lrn.limit, accepted;
+  int64_t w;
+  if (g->key.n == 0 || l->o.no_learn)
+    return; /* no limit to lower */
+  w = window_us(&g->key.limit[g->lcell]);
+  accepted = learn_recent(&g->lrn, w, now_us);
+  if (learn_throttled(&g->lrn, g->key.limit[g->lcell].count, w, now_us))
+    learn_changed(l, g, was, "throttled", accepted);
+}
+
+void limits_accepted(limits *l, ginfo *g, int64_t now_us) {
+  uint32_t was = g->lrn.limit;
+  int64_t w;
+  if (g->key.n == 0 || l->o.no_learn)
+    return;
+  w = window_us(&g->key.limit[g->lcell]);
+  if (learn_recover(&g->lrn, g->key.limit[g->lcell].count, w, now_us))
+    learn_changed(l, g, was, "recovered", learn_recent(&g->lrn, w, now_us));
+}
+
+uint32_t limits_learned(const ginfo *g, int64_t *window_us_out) {
+  if (g->key.n == 0)
+    return 0;
+  *window_us_out = window_us(&g->key.limit[g->lcell]);
+  return learn_count(&g->lrn, g->key.limit[g->lcell].count);
+}
+
 ginfo *limits_group(limits *l, qf_kv_txn *txn, const char *id) {
   ginfo *g = group_find(l, id);
   uint64_t gen = l->o.groups_gen ? *l->o.groups_gen : 0;
@@ -326,8 +446,10 @@ ginfo *limits_group(limits *l, qf_kv_txn *txn, const char *id) {
     return g; /* missing or unreadable: keep what is known */
   g = limits_group_set(l, rec);
   qunfa__group__free_unpacked(rec, NULL);
-  if (fresh)
+  if (fresh) {
     cap_load(l, txn, g);
+    learn_load(l, txn, g);
+  }
   return g;
 }
 
@@ -368,11 +490,16 @@ static void global_take(limits *l, int64_t now_us) {
   qf_gcra_take(&k->cell[0], &k->limit[0], at == 0 ? now_us : at);
 }
 
+/* A learned limit L of N counts as N - L more leases out: the log's rule then
+ * is exactly the rule for L per W (wlog.h), over the same completions. */
 static int64_t group_peek(const lkey *k, int64_t now_us) {
   const ginfo *g = (const ginfo *)k;
   int64_t at = 0;
   for (uint8_t i = 0; i < k->n; i++) {
-    int64_t t = wlog_peek(&g->win[i], k->inflight, now_us);
+    uint32_t out = k->inflight;
+    if (i == g->lcell)
+      out += g->win[i].count - learn_count(&g->lrn, g->win[i].count);
+    int64_t t = wlog_peek(&g->win[i], out, now_us);
     if (t > at)
       at = t;
   }

@@ -30,6 +30,15 @@
  * which every lease of the earlier run has been sent or given up
  * (docs/scheduler.md, "Rate limits").
  *
+ * Learned limits (learn.h): a platform's rate-limit answer for a group lowers
+ * the group's shortest-window limit, never above what is configured. Only the
+ * group's key learns: no platform's answer says reliably whether the group's
+ * or the account's limit tripped (Telegram answers both with the same 429),
+ * and lowering the groups that were refused lowers their account's traffic
+ * too. A learned limit is written to the work stream ("learn:<group>" in the
+ * meta db) and read back with the group, so it survives a restart; a change of
+ * the group's configured limits forgets it.
+ *
  * Groups are read from LMDB the first time they are needed and kept; a group
  * upsert bumps *groups_gen, after which each group is read again on its next
  * use (a changed limit restores its cells as the gcra header says).
@@ -42,6 +51,7 @@
 #include <stdint.h>
 
 #include "commit.h"
+#include "learn.h"
 #include "model.pb-c.h"
 #include "qf/gcra.h"
 #include "qf/group.h"
@@ -83,6 +93,9 @@ typedef struct ginfo {
   int64_t cap_day;    /* local day cap_count is about */
   uint32_t cap_count;
   uint64_t gen; /* *groups_gen when last read */
+  learn lrn;    /* lowers win[lcell] when lrn.limit > 0 */
+  uint8_t lcell;
+  const char *dialect; /* static (qf_dialect.name), for labels and logs */
   struct ginfo *hnext;
   char id[];
 } ginfo;
@@ -96,6 +109,7 @@ typedef struct limits_opts {
   qf_kv *kv;                  /* groups and daily counts are read here; NULL: none */
   commit *work;               /* daily counts are written here; NULL: not kept */
   const uint64_t *groups_gen; /* NULL: groups never change */
+  bool no_learn;              /* rate-limit answers teach nothing */
 } limits_opts;
 
 limits *limits_new(const limits_opts *o);
@@ -133,6 +147,16 @@ int64_t limits_take(limits *l, ginfo *g, int64_t now_us, lkey **blocker,
 void limits_done(ginfo *g, int64_t now_us, bool sent);
 /* Nothing of k conforms before until_us (a platform asked to slow down). */
 void limits_hold(lkey *k, int64_t until_us);
+
+/* The platform accepted a delivery of g at now_us: counted for what is
+ * learned, and a learned limit may recover (logged and written when it does). */
+void limits_accepted(limits *l, ginfo *g, int64_t now_us);
+/* The platform answered a delivery of g with its rate limit at now_us: g may
+ * learn a lower limit (logged and written when it does). */
+void limits_throttled(limits *l, ginfo *g, int64_t now_us);
+/* The count in force for g's learned-on limit (*window_us set to its window),
+ * or 0 when g has no limit. For tests and stats. */
+uint32_t limits_learned(const ginfo *g, int64_t *window_us);
 
 /* Daily cap, counted per local day of the group's zone at now_ms: whether the
  * cap is reached, and counting one more post (written to the work stream). */

@@ -52,6 +52,7 @@ typedef struct opts {
   int64_t lease_ms, max_attempts, catch_up_ms;
   const char *global_rate;
   int64_t limit_margin_ms;
+  bool no_learn_limits;
   qf_rate global;
 } opts;
 
@@ -104,6 +105,9 @@ static int parse_flags(int argc, char **argv, opts *o) {
        "platform limits N per W are kept as N per (W + this): the lease-to-receiver "
        "delay it absorbs",
        false, 0, 60000},
+      {"no-learn-limits", QF_FLAG_BOOL, &o->no_learn_limits, "false",
+       "keep sending at the configured limits after a platform's rate-limit answer",
+       false, 0, 0},
       {"catch-up", QF_FLAG_STR, &o->catch_up, "1h",
        "after a downtime, a schedule's latest missed occurrence younger than this "
        "fires once (ms, or with s, m, h)",
@@ -289,7 +293,8 @@ static limits *new_limits(sched *s, const opts *o) {
                     .margin_ms = o->limit_margin_ms,
                     .kv = s->kv,
                     .work = s->work,
-                    .groups_gen = &s->groups_gen};
+                    .groups_gen = &s->groups_gen,
+                    .no_learn = o->no_learn_limits};
   int rc = horizon_load(s->kv, &lo.restore_at_ms);
   if (rc != 0) {
     /* Unknown: as after a crash of a run with the same lease time. */

@@ -1,6 +1,9 @@
 #include "metrics.h"
 
+#include <stdio.h>
+
 metrics mx;
+static qf_stats *stats; /* for counters found by label when first needed */
 
 static const char *const state_names[METRICS_STATES] = {
     "deliveries_pending", "deliveries_leased",  "deliveries_delivered",
@@ -39,4 +42,15 @@ void metrics_init(qf_stats *st) {
   mx.parks = qf_stats_counter(st, "parks");
   mx.quiet_deferred = qf_stats_counter(st, "quiet_deferred");
   mx.guard_ends = qf_stats_counter(st, "guard_ends");
+  mx.learned_keys = qf_stats_gauge(st, "limiter_learned_keys");
+  stats = st;
+}
+
+void metrics_throttled(const char *dialect) {
+  char name[96];
+  if (stats == NULL)
+    return;
+  /* Rare (a platform refused a message): a lookup by name is cheap enough. */
+  snprintf(name, sizeof name, "throttled_answers{dialect=%s}", dialect);
+  qf_counter_add(qf_stats_counter(stats, name), 1);
 }

@@ -29,10 +29,14 @@ typedef struct metrics {
   qf_counter *parks;          /* deliveries parked (a key did not conform) */
   qf_counter *quiet_deferred; /* deliveries deferred to the end of quiet hours */
   qf_counter *guard_ends;     /* deliveries expired or capped at lease time */
+  qf_gauge *learned_keys;     /* groups with a learned limit (learn.h) */
 } metrics;
 
 extern metrics mx;
 
 void metrics_init(qf_stats *st);
+/* Counts a rate-limit answer of dialect (a static name) in
+ * throttled_answers{dialect=D}. */
+void metrics_throttled(const char *dialect);
 
 #endif

@@ -59,6 +59,25 @@ static void lease_ended(sched *s, apost *p, uint32_t seq, bool sent) {
   ready_key_freed(s->rdy, &g->key);
 }
 
+/* What the platform's answer teaches the group's limit: a rate-limit answer
+ * may lower it, an accepted message may let it recover (limiter.h). An
+ * outage (5xx, no answer) teaches nothing about the rate. */
+static void learn_from(sched *s, apost *p, uint32_t seq, const Qunfa__Result *r) {
+  limits *lim = ready_limits(s->rdy);
+  bool throttled = r->outcome == QUNFA__OUTCOME__OUTCOME_RETRY && r->throttled;
+  ginfo *g;
+  if (r->outcome != QUNFA__OUTCOME__OUTCOME_DELIVERED && !throttled)
+    return;
+  if ((g = limits_group(lim, NULL, apost_group(p, seq))) == NULL)
+    return;
+  if (throttled) {
+    metrics_throttled(g->dialect);
+    limits_throttled(lim, g, qf_clock_mono_us());
+  } else {
+    limits_accepted(lim, g, qf_clock_mono_us());
+  }
+}
+
 /* A platform that asked to slow down is about the robot, not the message: the
  * group's other deliveries wait as long (its key is held). */
 static void hold_group(sched *s, apost *p, uint32_t seq, int64_t delay_ms) {
@@ -99,6 +118,7 @@ void outcome_apply(sched *s, apost *p, uint32_t seq, const Qunfa__Result *r) {
   const char *err = r->error && r->error[0] ? r->error : NULL;
   d->lease_id = 0;
   lease_ended(s, p, seq, r->outcome != QUNFA__OUTCOME__OUTCOME_RELEASED);
+  learn_from(s, p, seq, r);
   switch (r->outcome) {
   case QUNFA__OUTCOME__OUTCOME_DELIVERED:
     d->attempts++;
