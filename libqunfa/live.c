@@ -77,3 +77,21 @@ void qunfa_live_status_free(Qunfa__LiveStatusReply *s) {
   if (s)
     protobuf_c_message_free_unpacked(&s->base, NULL);
 }
+
+int qunfa_live_cancel(qunfa_client *c, uint64_t id, qunfa_cancel *out) {
+  Qunfa__LiveRef req = QUNFA__LIVE_REF__INIT;
+  ProtobufCMessage *reply;
+  int rc;
+
+  req.live_id = id;
+  if ((rc = qunfa_client_call(c, "LiveCancel", &req.base, &reply)) != 0)
+    return rc;
+  if (out) {
+    const Qunfa__LiveCancelReply *r = (const Qunfa__LiveCancelReply *)reply;
+    out->cancelled = r->cancelled;
+    out->leased = r->leased;
+    out->was_done = r->was_cancelled;
+  }
+  protobuf_c_message_free_unpacked(reply, NULL);
+  return 0;
+}

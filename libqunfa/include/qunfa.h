@@ -270,6 +270,13 @@ int qunfa_live_close(qunfa_client *c, uint64_t id, const char *text, uint32_t *s
 int qunfa_live_status(qunfa_client *c, uint64_t id, Qunfa__LiveStatusReply **out);
 /* NULL is a no-op. */
 void qunfa_live_status_free(Qunfa__LiveStatusReply *s);
+/* Cancels session id as a whole: every delivery of it not yet sent (reminders,
+ * opening, segments, closing) becomes cancelled, durably before the answer, and
+ * nothing more can be appended (qunfa_live_say answers QF_EINVAL). Messages
+ * already sent stay (recall them with qunfa_recall). *out (may be NULL) says
+ * what was done; cancelling again is harmless (was_done set). QF_ENOTFOUND for
+ * an unknown session. */
+int qunfa_live_cancel(qunfa_client *c, uint64_t id, qunfa_cancel *out);
 
 /* The lower-case name of a delivery state: "pending", "leased", "delivered",
  * "failed", "expired", "cancelled"; "unknown" for other values. Constant. */

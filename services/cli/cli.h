@@ -85,6 +85,7 @@ int cli_live_say(int argc, char **argv);
 int cli_live_close(int argc, char **argv);
 int cli_live_status(int argc, char **argv);
 int cli_live_replay(int argc, char **argv);
+int cli_live_cancel(int argc, char **argv);
 /* `qunfa post --cron`: creates a schedule (strings borrowed). */
 int cli_post_schedule(const cli_global *g, const char *cron, const char *tz,
                       const char *to, const char *text);

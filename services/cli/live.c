@@ -1,4 +1,4 @@
-/* `qunfa live open|say|close|status|replay`: live-share sessions. */
+/* `qunfa live open|say|close|status|replay|cancel`: live-share sessions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +212,57 @@ int cli_live_close(int argc, char **argv) {
   return rc;
 }
 
+/* ---- cancel ---- */
+
+static const cli_command cancel_cmd = {
+    .prog = "qunfa live cancel",
+    .usage = "ID [--json]",
+    .summary = "Cancels session ID as a whole: every delivery of it not yet sent "
+               "(reminders, the\nopening, segments, the closing) is cancelled, "
+               "and `qunfa live say` is refused from\nnow on. Messages already "
+               "sent stay (`qunfa recall POST` deletes them where the\nplatform "
+               "can). Deliveries in a dispatcher's hands may still arrive, within "
+               "the lease\ntime. Prints how many were cancelled (--json: "
+               "{\"live\":\"ID\",\"cancelled\":N,\"leased\":N,\n"
+               "\"was_cancelled\":B}).",
+    .min_pos = 1,
+    .max_pos = 1,
+};
+
+int cli_live_cancel(int argc, char **argv) {
+  cli_global g = {0};
+  char *pos[1];
+  size_t npos;
+  uint64_t id;
+  qunfa_client *c = NULL;
+  qunfa_cancel r;
+  int rc;
+
+  if ((rc = cli_parse(&cancel_cmd, argc, argv, &g, pos, &npos)) >= 0)
+    return rc;
+  if (!parse_id(pos[0], &id))
+    return cli_usage_error(&cancel_cmd, "ID must be a decimal number");
+  if ((rc = cli_connect(&g, &c)) != 0)
+    return rc;
+  if ((rc = qunfa_live_cancel(c, id, &r)) != 0) {
+    rc = cli_call_failed(c, rc);
+  } else if (g.json) {
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+    out_json_print(json_pack("{s:s, s:I, s:I, s:b}", "live", buf, "cancelled",
+                             (json_int_t)r.cancelled, "leased", (json_int_t)r.leased,
+                             "was_cancelled", r.was_done));
+  } else if (r.was_done) {
+    printf("session %llu was cancelled already\n", (unsigned long long)id);
+  } else {
+    printf("session %llu cancelled: %u deliveries cancelled, %u in flight may still "
+           "arrive\n",
+           (unsigned long long)id, r.cancelled, r.leased);
+  }
+  qunfa_close(c);
+  return rc;
+}
+
 /* ---- status ---- */
 
 static const cli_command status_cmd = {
@@ -246,19 +297,23 @@ int cli_live_status(int argc, char **argv) {
     char buf[24];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)s->live_id);
     out_json_print(json_pack(
-        "{s:s, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:o, s:I, "
-        "s:I}}",
+        "{s:s, s:I, s:I, s:I, s:b, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I}, "
+        "s:{s:o, s:I, s:I}}",
         "live", buf, "segments", (json_int_t)s->segments, "groups",
         (json_int_t)s->groups, "groups_done", (json_int_t)s->groups_done, "closed",
-        s->closed, "deliveries", "pending", (json_int_t)s->pending, "leased",
+        s->closed, "cancelled", s->session_cancelled, "settled", s->settled,
+        "deliveries", "pending", (json_int_t)s->pending, "leased",
         (json_int_t)s->leased, "delivered", (json_int_t)s->delivered, "failed",
         (json_int_t)s->failed, "expired", (json_int_t)s->expired, "cancelled",
         (json_int_t)s->cancelled, "slowest", "group", out_json_string(s->slowest_group),
         "lag_segments", (json_int_t)s->lag_segments, "lag_ms", (json_int_t)s->lag_ms));
   } else {
     printf("session %llu%s: %u segments, %u/%u groups up to date\n",
-           (unsigned long long)s->live_id, s->closed ? " (closed)" : "", s->segments,
-           s->groups_done, s->groups);
+           (unsigned long long)s->live_id,
+           s->session_cancelled ? " (cancelled)"
+           : s->closed          ? " (closed)"
+                                : "",
+           s->segments, s->groups_done, s->groups);
     printf("deliveries: pending %u, leased %u, delivered %u, failed %u, expired %u, "
            "cancelled %u\n",
            s->pending, s->leased, s->delivered, s->failed, s->expired, s->cancelled);

@@ -40,6 +40,7 @@ static const command commands[] = {
     {"live", "close", cli_live_close},
     {"live", "status", cli_live_status},
     {"live", "replay", cli_live_replay},
+    {"live", "cancel", cli_live_cancel},
 };
 
 static const char usage_text[] =
@@ -69,7 +70,8 @@ static const char usage_text[] =
     "  flash-sale create|stock|show        flash sales: reminders, the announcement, "
     "sold out\n"
     "  recall POST                         cancel POST and delete its sent messages\n"
-    "  live open|say|close|status|replay   live-share sessions relayed to groups\n"
+    "  live open|say|close|status|replay|cancel\n"
+    "                                      live-share sessions relayed to groups\n"
     "  stats --stats-url URL[,URL...]      every process's counters in one table\n"
     "  top --stats-url URL[,URL...]        the same, live (q quits)\n"
     "\n"
@@ -192,6 +194,7 @@ static const char live_usage[] =
     "  status ID              segments, deliveries by state, the slowest group\n"
     "  replay ID FILE         JSON Lines {\"text\":..,\"offset\":SECONDS} at their "
     "pace\n"
+    "  cancel ID              send nothing more of the session; say is refused\n"
     "\n"
     "`qunfa live SUBCOMMAND --help` shows a subcommand's flags.\n";
 
@@ -267,7 +270,7 @@ int main(int argc, char **argv) {
                   "list, pause, resume or delete");
   if (strcmp(argv[w1], "live") == 0)
     return family(argc, argv, w1, "live", live_usage,
-                  "open, say, close, status or replay");
+                  "open, say, close, status, replay or cancel");
   if (strcmp(argv[w1], "flash-sale") == 0)
     return family(argc, argv, w1, "flash-sale", sale_usage, "create, stock or show");
   if (!family_known(argv[w1]))

@@ -45,6 +45,30 @@ static int check_sign(const mc_request *rq, const char *secret, mc_reply *rej) {
   return mc_same(sign, want) ? 0 : dingtalk_error(rej, 310000, "sign not match");
 }
 
+static bool nonempty(const json_t *o, const char *name) {
+  const char *s = mc_str(o, name);
+  return s && *s;
+}
+
+/* An actionCard: title and markdown text, and either one button (singleTitle
+ * with singleURL) or a list of buttons, each with title and actionURL. */
+static bool action_card_ok(const json_t *o) {
+  const json_t *btns = json_object_get(o, "btns");
+  size_t i;
+  const json_t *b;
+  if (!nonempty(o, "title") || !nonempty(o, "text"))
+    return false;
+  if (nonempty(o, "singleTitle") || nonempty(o, "singleURL"))
+    return nonempty(o, "singleTitle") && nonempty(o, "singleURL");
+  if (json_array_size(btns) == 0)
+    return false;
+  json_array_foreach(btns, i, b) {
+    if (!nonempty(b, "title") || !nonempty(b, "actionURL"))
+      return false;
+  }
+  return true;
+}
+
 /* The text a message shows: text.content, markdown.text, ... */
 static int dingtalk_content(mc_message *m, const char **text, mc_reply *rej) {
   const char *type = mc_str(m->doc, "msgtype");
@@ -56,8 +80,10 @@ static int dingtalk_content(mc_message *m, const char **text, mc_reply *rej) {
     *text = mc_str(o, "content");
   else if (strcmp(type, "markdown") == 0)
     *text = mc_str(o, "title") ? mc_str(o, "text") : NULL;
-  else if (strcmp(type, "link") == 0 || strcmp(type, "actionCard") == 0)
+  else if (strcmp(type, "link") == 0)
     *text = mc_str(o, "text");
+  else if (strcmp(type, "actionCard") == 0)
+    *text = action_card_ok(o) ? (m->m.card = o, mc_str(o, "text")) : NULL;
   else if (strcmp(type, "feedCard") == 0)
     *text = "";
   else

@@ -48,9 +48,81 @@ static int check_sign(const mc_request *rq, const json_t *doc, const char *secre
   return mc_same(sign, want) ? 0 : feishu_error(rej, 200, 19021, bad);
 }
 
+static int card_error(mc_reply *rej) {
+  return feishu_error(rej, 200, 19002, "params error, unknown card value");
+}
+
+/* A text object: {"tag":"plain_text"|"lark_md","content":"..."}. */
+static bool text_ok(const json_t *t) {
+  const char *tag = mc_str(t, "tag");
+  return tag && (strcmp(tag, "plain_text") == 0 || strcmp(tag, "lark_md") == 0) &&
+         mc_str(t, "content");
+}
+
+/* A button: a text object and, when it opens a page, an http(s) url. */
+static bool button_ok(const json_t *b) {
+  const char *url = mc_str(b, "url");
+  json_t *u = json_object_get(b, "url");
+  if (!mc_str(b, "tag") || !text_ok(json_object_get(b, "text")))
+    return false;
+  return !u ||
+         (url && (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0));
+}
+
+/* One element of a card: a tag; a div's text or fields, an action's buttons. */
+static bool element_ok(const json_t *e) {
+  const char *tag = mc_str(e, "tag");
+  size_t i;
+  const json_t *x;
+  if (!tag)
+    return false;
+  if (strcmp(tag, "div") == 0) {
+    const json_t *fields = json_object_get(e, "fields"),
+                 *t = json_object_get(e, "text");
+    if ((!t && !fields) || (t && !text_ok(t)) || (fields && !json_is_array(fields)))
+      return false;
+    json_array_foreach(fields, i, x) {
+      if (!text_ok(json_object_get(x, "text")))
+        return false;
+    }
+  } else if (strcmp(tag, "action") == 0) {
+    const json_t *acts = json_object_get(e, "actions");
+    if (json_array_size(acts) == 0)
+      return false;
+    json_array_foreach(acts, i, x) {
+      if (!button_ok(x))
+        return false;
+    }
+  }
+  return true;
+}
+
+/* An interactive card (message card JSON 1.0) as the bot checks it: elements
+ * (or i18n_elements), each valid, and a header with a title when there is one.
+ * *text is the header's title. */
+static int feishu_card(mc_message *m, const char **text, mc_reply *rej) {
+  json_t *c = json_object_get(m->doc, "card");
+  const json_t *els = json_object_get(c, "elements"), *h = json_object_get(c, "header");
+  size_t i;
+  const json_t *e;
+  if (!json_is_object(c))
+    return json_is_object(json_object_get(m->doc, "content")) ? 0 : card_error(rej);
+  if (!json_is_array(els) && !json_is_object(json_object_get(c, "i18n_elements")))
+    return card_error(rej);
+  json_array_foreach(els, i, e) {
+    if (!element_ok(e))
+      return card_error(rej);
+  }
+  if (h && !text_ok(json_object_get(h, "title")))
+    return card_error(rej);
+  m->m.card = c;
+  *text = h ? mc_str(json_object_get(h, "title"), "content") : "";
+  return 0;
+}
+
 /* The message's text: a text message's, or "" for the other types. */
 static int feishu_content(mc_message *m, const char **text, mc_reply *rej) {
-  static const char *const others[] = {"post", "image", "interactive", "share_chat"};
+  static const char *const others[] = {"post", "image", "share_chat"};
   const char *type = mc_str(m->doc, "msg_type");
   if (!type)
     return feishu_error(rej, 200, 19002, "params error, msg_type need");
@@ -58,6 +130,10 @@ static int feishu_content(mc_message *m, const char **text, mc_reply *rej) {
   if (strcmp(type, "text") == 0) {
     *text = mc_str(json_object_get(m->doc, "content"), "text");
     return *text ? 0 : feishu_error(rej, 200, 9499, "Bad Request");
+  }
+  if (strcmp(type, "interactive") == 0) {
+    *text = "";
+    return feishu_card(m, text, rej);
   }
   for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
     if (strcmp(type, others[i]) == 0) {

@@ -8,6 +8,7 @@
 #include "qf/log.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <stdbool.h>
@@ -66,6 +67,16 @@ static const char *problem(const Qunfa__GatewaySend *s, char *buf, size_t len) {
 }
 
 /* Judges a request as the webhooks' pipeline does: faults, then the record. */
+/* A sale's fields as the record keeps them (the generic dialect's form). */
+static json_t *sale_json(const Qunfa__SaleCard *c) {
+  static const char *const kinds[] = {"announce", "reminder", "sold_out"};
+  return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "kind",
+                   kinds[(unsigned)c->kind < 3 ? c->kind : 0], "item",
+                   c->item ? c->item : "", "price", c->price ? c->price : "",
+                   "orig_price", c->orig_price ? c->orig_price : "", "stock",
+                   (json_int_t)c->stock, "link", c->link ? c->link : "");
+}
+
 static nng_msg *handle(gateway *g, const Qunfa__GatewaySend *s) {
   char key[256], post[24], id[24];
   const char *why = problem(s, key, sizeof key);
@@ -94,7 +105,11 @@ static nng_msg *handle(gateway *g, const Qunfa__GatewaySend *s) {
                 .idempotency_key = s->idempotency_key,
                 .dialect = "nng",
                 .platform_msg_id = id};
-  if (record_append(g->env.rec, &m, qf_clock_now_ms()) != 0)
+  json_t *sale = s->sale ? sale_json(s->sale) : NULL;
+  m.card = sale;
+  int rc = record_append(g->env.rec, &m, qf_clock_now_ms());
+  json_decref(sale);
+  if (rc != 0)
     return pack_reply(QUNFA__OUTCOME__OUTCOME_RETRY, 0, "cannot record the message now",
                       NULL);
   return pack_reply(QUNFA__OUTCOME__OUTCOME_DELIVERED, 0, NULL, id);

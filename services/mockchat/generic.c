@@ -33,6 +33,13 @@ static int decode_fields(json_t *o, const char *path_group, chat_msg *out, char 
       !(out->kind = string_field(o, "kind", true, why, wlen)) ||
       !(out->text = string_field(o, "text", false, why, wlen)))
     return QF_EINVAL;
+  json_t *sale = json_object_get(o, "sale");
+  if (sale &&
+      (!json_is_object(sale) || !mc_str(sale, "kind") || !mc_str(sale, "item"))) {
+    snprintf(why, wlen, "field \"sale\" is not an object with kind and item");
+    return QF_EINVAL;
+  }
+  out->card = sale;
   if (strcmp(out->group, path_group) != 0) {
     snprintf(why, wlen, "field \"group\" (\"%.64s\") differs from the url's group",
              out->group);

@@ -12,6 +12,9 @@ typedef struct chat_msg {
   const char *idempotency_key;
   const char *dialect;         /* NULL = not recorded */
   const char *platform_msg_id; /* NULL = not recorded */
+  /* A card as the platform received it (the template_card, card, actionCard,
+   * reply_markup with blocks, sale fields...), or NULL. */
+  const struct json_t *card;
 } chat_msg;
 
 #endif

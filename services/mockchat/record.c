@@ -52,6 +52,8 @@ static char *format_line(const chat_msg *m, int64_t ts_ms, size_t *len) {
     json_object_set_new(o, "dialect", json_string(m->dialect));
   if (m->platform_msg_id)
     json_object_set_new(o, "platform_msg_id", json_string(m->platform_msg_id));
+  if (m->card)
+    json_object_set_new(o, "card", json_deep_copy(m->card));
   return finish_line(o, len);
 }
 

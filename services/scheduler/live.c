@@ -1,4 +1,5 @@
 #include "live.h"
+#include "live_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "contents.h"
 #include "db.h"
 #include "groups.h"
+#include "metrics.h"
 #include "posts.h"
 #include "qf/alloc.h"
 #include "qf/audience.h"
@@ -20,7 +22,6 @@
 #include "ready.h"
 #include "scheduler.pb-c.h"
 
-#define REMIND_MAX 8
 #define FIELD_MAX 512
 #define SEGMENT_MAX (16 * 1024)
 #define COALESCE_MAX (16 * 1024) /* a dialect without a published maximum */
@@ -28,43 +29,6 @@
 #define TEXT_LEN 2048
 
 static const char next_live_key[] = "next_live_id";
-
-/* One session in memory. */
-typedef struct lsess {
-  uint64_t id;
-  char *title, *guest, *audience;
-  int64_t at_ms, created_ms;
-  int64_t remind[REMIND_MAX];
-  uint64_t reminder_posts[REMIND_MAX];
-  size_t nremind;
-  char **groups; /* in delivery order */
-  uint32_t ngroups;
-  uint32_t *next;    /* per group: the segment whose turn it is */
-  uint32_t *covered; /* per group: the last segment its current lease carries */
-  char **ctext;      /* per group: the coalesced text of its current lease */
-  uint64_t *posts;   /* per segment */
-  int64_t *at;       /* per segment: appended at */
-  char **texts;      /* per segment; NULL when not known (appended before a restart) */
-  uint32_t nseg, cap;
-  uint32_t ended[APOST_STATES]; /* segment deliveries final, by state */
-  bool closed;
-  struct lsess *next_sess;
-} lsess;
-
-/* Post id -> (session, segment), open addressing. */
-typedef struct slot {
-  uint64_t post;
-  lsess *ls;
-  uint32_t k;
-} slot;
-
-struct lives {
-  sched *s;
-  uint64_t next_id;
-  lsess *head;
-  slot *map;
-  size_t nmap, cap;
-};
 
 /* ---- the post map ---- */
 
@@ -81,7 +45,7 @@ static void map_grow(lives *lv) {
   lv->map = qf_calloc(lv->cap, sizeof(*lv->map));
   lv->nmap = 0;
   for (size_t i = 0; i < ocap; i++)
-    if (old[i].post != 0)
+    if (old[i].post != 0 && old[i].ls != NULL) /* tombstones go */
       map_put(lv, old[i].post, old[i].ls, old[i].k);
   free(old);
 }
@@ -103,20 +67,20 @@ static const slot *map_get(const lives *lv, uint64_t post) {
   for (size_t i = hash(post, lv->cap); lv->map[i].post != 0;
        i = (i + 1) & (lv->cap - 1))
     if (lv->map[i].post == post)
-      return &lv->map[i];
+      return lv->map[i].ls ? &lv->map[i] : NULL;
   return NULL;
 }
 
 /* ---- sessions in memory ---- */
 
-static lsess *find(lives *lv, uint64_t id) {
+lsess *live_find(lives *lv, uint64_t id) {
   for (lsess *ls = lv->head; ls; ls = ls->next_sess)
     if (ls->id == id)
       return ls;
   return NULL;
 }
 
-static void sess_free(lsess *ls) {
+void live_sess_free(lsess *ls) {
   for (uint32_t i = 0; i < ls->ngroups; i++) {
     free(ls->groups[i]);
     free(ls->ctext[i]);
@@ -160,7 +124,7 @@ static void sess_set_groups(lsess *ls, char **groups, uint32_t n) {
   ls->ctext = qf_calloc(n ? n : 1, sizeof(*ls->ctext));
 }
 
-static void fill_record(const lsess *ls, Qunfa__LiveSession *r, bool lists) {
+void live_fill_record(const lsess *ls, Qunfa__LiveSession *r, bool lists) {
   qunfa__live_session__init(r);
   r->id = ls->id;
   r->title = ls->title;
@@ -173,6 +137,7 @@ static void fill_record(const lsess *ls, Qunfa__LiveSession *r, bool lists) {
   r->reminder_posts = (uint64_t *)ls->reminder_posts;
   r->n_reminder_posts = ls->nremind;
   r->closed = ls->closed;
+  r->cancelled = ls->cancelled;
   if (!lists)
     return;
   r->segment_posts = ls->posts;
@@ -181,16 +146,20 @@ static void fill_record(const lsess *ls, Qunfa__LiveSession *r, bool lists) {
   r->n_segment_at_ms = ls->nseg;
 }
 
-static void put_record(sched *s, const lsess *ls) {
-  Qunfa__LiveSession r;
+void live_put(sched *s, const Qunfa__LiveSession *r) {
   uint8_t k[8];
-  fill_record(ls, &r, true);
-  size_t n = qunfa__live_session__get_packed_size(&r);
+  size_t n = qunfa__live_session__get_packed_size(r);
   uint8_t *buf = qf_malloc(n ? n : 1);
-  qunfa__live_session__pack(&r, buf);
-  qf_kv_put_be64(k, ls->id);
+  qunfa__live_session__pack(r, buf);
+  qf_kv_put_be64(k, r->id);
   qf_kv_batch_put(commit_batch(s->client), DB_LIVES, k, sizeof k, buf, n);
   free(buf);
+}
+
+void live_put_record(sched *s, const lsess *ls) {
+  Qunfa__LiveSession r;
+  live_fill_record(ls, &r, true);
+  live_put(s, &r);
 }
 
 /* ---- order and coalescing ---- */
@@ -283,6 +252,10 @@ void live_final(lives *lv, apost *p, uint32_t seq) {
   if (p->d[seq].state == QUNFA__DELIVERY_STATE__DELIVERED && cov > k)
     deliver_covered(lv, ls, seq, k + 1, cov, p->d[seq].delivered_at_ms);
   release(lv, ls, seq);
+  if (ls->closed && ls->next[seq] >= ls->nseg) {
+    ls->finished++;
+    live_settle(lv, ls);
+  }
 }
 
 size_t live_join(const char *const *texts, size_t n, size_t max, char *out) {
@@ -399,6 +372,7 @@ static lsess *sess_from(const Qunfa__LiveSession *r) {
   ls->at_ms = r->at_ms;
   ls->created_ms = r->created_ms;
   ls->closed = r->closed;
+  ls->cancelled = r->cancelled;
   for (size_t i = 0; i < r->n_reminder_posts && i < REMIND_MAX; i++) {
     ls->reminder_posts[i] = r->reminder_posts[i];
     ls->remind[i] = i < r->n_remind_ms ? r->remind_ms[i] : 0;
@@ -416,6 +390,10 @@ static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
   (void)key;
   if (r == NULL)
     return 0;
+  if (r->settled) { /* answered from its record: not kept in memory */
+    qunfa__live_session__free_unpacked(r, NULL);
+    return 0;
+  }
   lsess *ls = sess_from(r);
   if (r->n_segment_posts > 0)
     scan_post(txn, r->segment_posts[0], scan_groups, &sc);
@@ -428,8 +406,22 @@ static int load_one(const qf_kv_val *key, const qf_kv_val *val, void *arg) {
     scan_post(txn, ls->posts[sc.k], scan_states, &sc);
   ls->next_sess = lv->head;
   lv->head = ls;
+  lv->nsess++;
   qunfa__live_session__free_unpacked(r, NULL);
   return 0;
+}
+
+/* Sessions closed and settled before a restart but not yet recorded so. */
+static void settle_loaded(lives *lv) {
+  lsess *next;
+  for (lsess *ls = lv->head; ls; ls = next) {
+    next = ls->next_sess;
+    if (!ls->closed)
+      continue;
+    for (uint32_t g = 0; g < ls->ngroups; g++)
+      ls->finished += ls->next[g] >= ls->nseg;
+    live_settle(lv, ls);
+  }
 }
 
 int lives_new(sched *s, lives **out) {
@@ -452,6 +444,8 @@ int lives_new(sched *s, lives **out) {
     lives_free(lv);
     return rc;
   }
+  settle_loaded(lv);
+  qf_gauge_set(mx.live_sessions, (int64_t)lv->nsess);
   *out = lv;
   return 0;
 }
@@ -462,7 +456,7 @@ void lives_free(lives *lv) {
   while (lv->head) {
     lsess *ls = lv->head;
     lv->head = ls->next_sess;
-    sess_free(ls);
+    live_sess_free(ls);
   }
   free(lv->map);
   free(lv);
@@ -541,7 +535,7 @@ static void reply_session(qf_rpc_call *call, const lsess *ls, uint32_t segment,
                           bool lists) {
   Qunfa__LiveReply reply = QUNFA__LIVE_REPLY__INIT;
   Qunfa__LiveSession r;
-  fill_record(ls, &r, lists);
+  live_fill_record(ls, &r, lists);
   reply.session = &r;
   reply.segment = segment;
   qf_rpc_reply(call, &reply.base);
@@ -549,7 +543,7 @@ static void reply_session(qf_rpc_call *call, const lsess *ls, uint32_t segment,
 
 static void opening_free(opening *o) {
   if (o->ls)
-    sess_free(o->ls);
+    live_sess_free(o->ls);
   free(o->open_text);
   free(o);
 }
@@ -598,11 +592,12 @@ static void on_open_stored(int status, const char *err, const uint8_t (*ids)[32]
   sess_add_segment(lv, ls, open, now, o->open_text);
   ls->next_sess = lv->head;
   lv->head = ls;
+  qf_gauge_set(mx.live_sessions, (int64_t)++lv->nsess);
   uint8_t v[8];
   qf_kv_put_be64(v, lv->next_id);
   qf_kv_batch_put(commit_batch(s->client), DB_META, next_live_key,
                   strlen(next_live_key), v, sizeof v);
-  put_record(s, ls);
+  live_put_record(s, ls);
   /* The list holds ls now; o->ls stays set only for the reply. */
   commit_defer(s->client, on_opened, o);
 }
@@ -711,12 +706,13 @@ static void saying_free(saying *sy) {
 
 static void on_said(int status, void *arg) {
   saying *sy = arg;
-  lsess *ls = find(sy->s->lv, sy->live_id);
+  lsess *ls = live_find(sy->s->lv, sy->live_id);
   if (status != 0 && ls != NULL && sy->segment + 1 == ls->nseg) {
     /* Its post was not stored either: forget it, so no group waits for it. */
     ls->nseg--;
     free(ls->texts[ls->nseg]);
     ls->closed = ls->closed && !sy->closing;
+    ls->finished = 0;
   }
   if (status != 0)
     qf_rpc_reply_error(sy->call, status, "segment not stored: %s", qf_strerror(status));
@@ -725,6 +721,10 @@ static void on_said(int status, void *arg) {
   else
     qf_rpc_reply_error(sy->call, QF_EINTERNAL, "session %llu vanished",
                        (unsigned long long)sy->live_id);
+  if (ls != NULL) {
+    ls->busy--;
+    live_settle(sy->s->lv, ls);
+  }
   saying_free(sy);
 }
 
@@ -732,10 +732,16 @@ static void on_say_stored(int status, const char *err, const uint8_t (*ids)[32],
                           void *arg) {
   saying *sy = arg;
   sched *s = sy->s;
-  lsess *ls = find(s->lv, sy->live_id);
+  lsess *ls = live_find(s->lv, sy->live_id);
   if (status != 0 || ls == NULL || ls->closed) {
     qf_rpc_reply_error(sy->call, status ? QF_EUNAVAIL : QF_EINVAL, "%s",
-                       status ? err : "the session is closed");
+                       status                ? err
+                       : ls && ls->cancelled ? "the session was cancelled"
+                                             : "the session is closed");
+    if (ls != NULL) {
+      ls->busy--;
+      live_settle(s->lv, ls);
+    }
     saying_free(sy);
     return;
   }
@@ -745,13 +751,13 @@ static void on_say_stored(int status, const char *err, const uint8_t (*ids)[32],
   sess_add_segment(s->lv, ls, post, qf_clock_now_ms(), sy->text);
   if (sy->closing)
     ls->closed = true;
-  put_record(s, ls);
+  live_put_record(s, ls);
   commit_defer(s->client, on_said, sy);
 }
 
 static void say(qf_rpc_call *call, sched *s, uint64_t id, const char *text,
                 bool closing) {
-  lsess *ls = find(s->lv, id);
+  lsess *ls = live_find(s->lv, id);
   saying *sy;
   char why[300];
   const char *t = text;
@@ -759,8 +765,21 @@ static void say(qf_rpc_call *call, sched *s, uint64_t id, const char *text,
     qf_rpc_reply_error(call, QF_EUNAVAIL, "the scheduler is shutting down");
     return;
   }
+  bool cancelled = false;
+  if (ls == NULL && live_settled(s, id, &cancelled)) {
+    qf_rpc_reply_error(call, QF_EINVAL, "live session %llu %s", (unsigned long long)id,
+                       cancelled ? "was cancelled: nothing more can be said"
+                                 : "is closed");
+    return;
+  }
   if (ls == NULL) {
     qf_rpc_reply_error(call, QF_ENOTFOUND, "live session %llu not found",
+                       (unsigned long long)id);
+    return;
+  }
+  if (ls->cancelled) {
+    qf_rpc_reply_error(call, QF_EINVAL,
+                       "live session %llu was cancelled: nothing more can be said",
                        (unsigned long long)id);
     return;
   }
@@ -788,7 +807,9 @@ static void say(qf_rpc_call *call, sched *s, uint64_t id, const char *text,
   if (contents_put(s, "post", texts, 1, on_say_stored, sy) != 0) {
     qf_rpc_reply_error(call, QF_EUNAVAIL, "content store: unavailable");
     saying_free(sy);
+    return;
   }
+  ls->busy++; /* not retired before on_said */
 }
 
 void live_on_say(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
@@ -799,52 +820,4 @@ void live_on_say(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
 void live_on_close(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
   const Qunfa__LiveCloseRequest *r = (const Qunfa__LiveCloseRequest *)msg;
   say(call, arg, r->live_id, r->text, true);
-}
-
-/* ---- LiveStatus ---- */
-
-void live_on_status(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
-  sched *s = arg;
-  const Qunfa__LiveRef *r = (const Qunfa__LiveRef *)msg;
-  lsess *ls = find(s->lv, r->live_id);
-  Qunfa__LiveStatusReply rep = QUNFA__LIVE_STATUS_REPLY__INIT;
-  uint64_t total, final = 0;
-  uint32_t worst = 0;
-  if (ls == NULL) {
-    qf_rpc_reply_error(call, QF_ENOTFOUND, "live session %llu not found",
-                       (unsigned long long)r->live_id);
-    return;
-  }
-  for (uint32_t k = 0; k < ls->nseg; k++) {
-    apost *p = active_find(s->act, ls->posts[k]);
-    if (p != NULL)
-      rep.leased += p->counts[QUNFA__DELIVERY_STATE__LEASED];
-  }
-  for (uint32_t g = 0; g < ls->ngroups; g++) {
-    uint32_t lag = ls->nseg - ls->next[g];
-    rep.groups_done += lag == 0;
-    if (lag > rep.lag_segments) {
-      rep.lag_segments = lag;
-      worst = g;
-    }
-  }
-  for (int st = QUNFA__DELIVERY_STATE__DELIVERED; st < APOST_STATES; st++)
-    final += ls->ended[st];
-  total = (uint64_t)ls->nseg * ls->ngroups;
-  rep.live_id = ls->id;
-  rep.segments = ls->nseg;
-  rep.groups = ls->ngroups;
-  rep.delivered = ls->ended[QUNFA__DELIVERY_STATE__DELIVERED];
-  rep.failed = ls->ended[QUNFA__DELIVERY_STATE__FAILED];
-  rep.expired = ls->ended[QUNFA__DELIVERY_STATE__EXPIRED];
-  rep.cancelled = ls->ended[QUNFA__DELIVERY_STATE__CANCELLED];
-  rep.pending = (uint32_t)(total - final - rep.leased);
-  rep.closed = ls->closed;
-  if (rep.lag_segments > 0) {
-    rep.slowest_group = ls->groups[worst];
-    rep.lag_ms = qf_clock_now_ms() - ls->at[ls->next[worst]];
-  } else {
-    rep.slowest_group = "";
-  }
-  qf_rpc_reply(call, &rep.base);
 }

@@ -52,5 +52,10 @@ void live_on_open(qf_rpc_call *call, const ProtobufCMessage *req, void *arg);
 void live_on_say(qf_rpc_call *call, const ProtobufCMessage *req, void *arg);
 void live_on_close(qf_rpc_call *call, const ProtobufCMessage *req, void *arg);
 void live_on_status(qf_rpc_call *call, const ProtobufCMessage *req, void *arg);
+/* LiveCancel (live_end.c): every unsent delivery of the session (reminders,
+ * opening, segments, closing) ends CANCELLED, the session is closed and
+ * marked cancelled; answers after the commit. Once closed and settled a
+ * session leaves memory; its status is then read from its stored record. */
+void live_on_cancel(qf_rpc_call *call, const ProtobufCMessage *req, void *arg);
 
 #endif

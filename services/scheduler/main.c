@@ -77,7 +77,7 @@ static const qf_rpc_handler_fn client_handlers[] = {
     schedules_on_pause, schedules_on_resume,  schedules_on_delete,
     sale_on_create,     sale_on_stock,        sale_on_get,
     recall_on_post,     live_on_open,         live_on_say,
-    live_on_close,      live_on_status,
+    live_on_close,      live_on_status,       live_on_cancel,
 };
 static const qf_rpc_handler_fn work_handlers[] = {dispatch_on_lease, results_on_report};
 

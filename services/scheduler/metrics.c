@@ -26,6 +26,7 @@ void metrics_init(qf_stats *st) {
   mx.leases_outstanding = qf_stats_gauge(st, "leases_outstanding");
   mx.timeline_depth = qf_stats_gauge(st, "timeline_depth");
   mx.posts_active = qf_stats_gauge(st, "posts_active");
+  mx.live_sessions = qf_stats_gauge(st, "live_sessions");
   mx.ready_depth = qf_stats_gauge(st, "ready_depth");
   mx.retry_depth = qf_stats_gauge(st, "retry_depth");
   mx.lease_calls_parked = qf_stats_gauge(st, "lease_calls_parked");

@@ -30,6 +30,7 @@ typedef struct metrics {
   qf_counter *quiet_deferred; /* deliveries deferred to the end of quiet hours */
   qf_counter *guard_ends;     /* deliveries expired or capped at lease time */
   qf_gauge *learned_keys;     /* groups with a learned limit (learn.h) */
+  qf_gauge *live_sessions;    /* live sessions in memory (not yet settled) */
 } metrics;
 
 extern metrics mx;

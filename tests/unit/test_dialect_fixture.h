@@ -8,7 +8,9 @@
  *                "chars"|"body"}
  *   "secrets":  strings that must never appear in a reason
  *   "render":   [{"name", "msg": {post_id, group_id, url, text | text_repeat:
- *                {piece, count}, format, now_ms}, then either "url" and "body"
+ *                {piece, count}, format, now_ms, card: {kind: "announce"|
+ *                "reminder"|"sold_out", item, price, orig_price, stock, end_ms,
+ *                before_ms, link}}, then either "url" and "body"
  *                (the exact JSON, compared byte for byte after compact
  *                encoding) or "refused" (a part of the reason); "hide": strings
  *                that must not appear in the url, body or reason}]
@@ -20,6 +22,7 @@
 #define TEST_DIALECT_FIXTURE_H
 #include "qf/dialect.h"
 #include "qf/err.h"
+#include "qf/salecard.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -54,7 +57,28 @@ static inline char *fixture_text(const json_t *m) {
   return s;
 }
 
-static inline void fixture_msg(const json_t *m, qf_dialect_msg *msg, char *text) {
+/* The message's sale card into *c, or NULL when it has none. */
+static inline const qf_sale_card *fixture_card(const json_t *m, qf_sale_card *c) {
+  const json_t *j = json_object_get(m, "card");
+  const char *kind = fixture_str(j, "kind");
+  if (!j)
+    return NULL;
+  memset(c, 0, sizeof *c);
+  c->kind = kind && strcmp(kind, "reminder") == 0   ? QF_SALE_CARD_REMINDER
+            : kind && strcmp(kind, "sold_out") == 0 ? QF_SALE_CARD_SOLDOUT
+                                                    : QF_SALE_CARD_ANNOUNCE;
+  c->item = fixture_str(j, "item");
+  c->price = fixture_str(j, "price");
+  c->orig_price = fixture_str(j, "orig_price");
+  c->link = fixture_str(j, "link");
+  c->stock = (uint32_t)json_integer_value(json_object_get(j, "stock"));
+  c->end_ms = json_integer_value(json_object_get(j, "end_ms"));
+  c->before_ms = json_integer_value(json_object_get(j, "before_ms"));
+  return c;
+}
+
+static inline void fixture_msg(const json_t *m, qf_dialect_msg *msg, char *text,
+                               qf_sale_card *card) {
   memset(msg, 0, sizeof *msg);
   msg->post_id = (uint64_t)json_integer_value(json_object_get(m, "post_id"));
   msg->group_id = fixture_str(m, "group_id");
@@ -63,6 +87,7 @@ static inline void fixture_msg(const json_t *m, qf_dialect_msg *msg, char *text)
   msg->text = text;
   msg->format = fixture_str(m, "format");
   msg->now_ms = json_integer_value(json_object_get(m, "now_ms"));
+  msg->card = fixture_card(m, card);
 }
 
 /* None of the strings in hide occurs in s. */
@@ -86,13 +111,14 @@ static inline void fixture_has_header(const qf_dialect_request *r, const char *p
 }
 
 static inline void fixture_render_case(const qf_dialect *d, const json_t *c,
-                                       const json_t *secrets, qf_dialect_request *req) {
+                                       const json_t *never, qf_dialect_request *req) {
   const char *name = fixture_str(c, "name");
   char *text = fixture_text(json_object_get(c, "msg"));
   qf_dialect_msg msg;
-  fixture_msg(json_object_get(c, "msg"), &msg, text);
+  qf_sale_card card;
+  fixture_msg(json_object_get(c, "msg"), &msg, text, &card);
   int rc = d->render(&msg, req);
-  fixture_hidden(secrets, req->error, "reason", name);
+  fixture_hidden(never, req->error, "reason", name);
   fixture_hidden(json_object_get(c, "hide"), req->error, "reason", name);
   const char *refused = fixture_str(c, "refused");
   if (refused) {
@@ -156,7 +182,7 @@ static inline qf_outcome fixture_outcome(const char *s) {
 }
 
 static inline void fixture_classify_case(const qf_dialect *d, const json_t *c,
-                                         const json_t *secrets) {
+                                         const json_t *never) {
   const char *name = fixture_str(c, "name");
   const json_t *a = json_object_get(c, "answer");
   const json_t *body = json_object_get(a, "body");
@@ -195,7 +221,7 @@ static inline void fixture_classify_case(const qf_dialect *d, const json_t *c,
     cr_assert_str_eq(res.error, "", "%s", name);
   else
     cr_assert_neq(res.error[0], '\0', "%s: no reason", name);
-  fixture_hidden(secrets, res.error, "reason", name);
+  fixture_hidden(never, res.error, "reason", name);
   free(text);
 }
 
