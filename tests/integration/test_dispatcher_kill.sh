@@ -2,10 +2,12 @@
 # kill -9 a dispatcher holding leases: with a short --lease-ms its deliveries are
 # re-leased to another dispatcher and completed. The platform here is slow (each
 # group's first request is answered after 2.5 s), so the first dispatcher is
-# surely holding every lease when it dies.
+# surely holding every lease when it dies, with every request on the wire (one
+# connection per send: --host-connections 100).
 set -euo pipefail
 . "$QF_SRC/scripts/system.sh"
 qf_system_init "$QF_BIN"
+QF_DISPATCHER_ARGS=(--host-connections 100)
 qf_start_system 1 --lease-ms 3000
 
 qf_make_groups 100 "$QF_DIR/groups.jsonl" "?delays=2500"
