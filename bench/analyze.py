@@ -4,6 +4,7 @@ directory into the Markdown tables of docs/benchmarks.md.
 
   analyze.py fanout    --record R --fanout F [--sched-log L] [--mdb-stat S] ...
   analyze.py precision --record R --plan P [--sched-log L] [--leases K]
+  analyze.py limiter   --record R --stats S --groups N --limit L --window-ms W ...
   analyze.py report    DIR          (Markdown on stdout)
 
 Percentiles are nearest-rank. Every figure in the report is the median of the
@@ -159,6 +160,38 @@ def cmd_precision(a):
     print(json.dumps(out))
 
 
+def cmd_limiter(a):
+    """Violations recomputed from the receive times (a message that is the
+    (limit+1)-th of its group within any window) next to mockchat's count, and
+    the messages received in [t0, t0 + windows x W) against the sum of limits."""
+    times = {}
+    for _post, group, ts in read_record(a.record):
+        times.setdefault(group, []).append(ts)
+    t0 = min(t for ts in times.values() for t in ts)
+    end = t0 + a.windows * a.window_ms
+    violations, tightest, in_span = 0, None, []
+    for ts in times.values():
+        ts.sort()
+        for i in range(a.limit, len(ts)):
+            span = ts[i] - ts[i - a.limit]
+            tightest = span if tightest is None else min(tightest, span)
+            violations += span < a.window_ms
+        in_span.append(sum(t0 <= t < end for t in ts))
+    in_span += [0] * (a.groups - len(in_span))
+    ideal = a.groups * a.limit * a.windows
+    totals = json.load(open(a.stats))["totals"]
+    print(json.dumps({
+        "rep": a.rep, "groups": a.groups, "limit": a.limit, "window_ms": a.window_ms,
+        "windows": a.windows, "posts": a.posts, "first_late_ms": t0 - a.due_ms,
+        "received": sum(len(ts) for ts in times.values()),
+        "violations_mockchat": totals["violations"],
+        "throttled_mockchat": totals["throttled"],
+        "violations_record": violations, "tightest_span_ms": tightest,
+        "in_span": sum(in_span), "ideal": ideal,
+        "achieved_ratio": sum(in_span) / ideal,
+        "group_min": min(in_span), "group_max": max(in_span)}))
+
+
 # ---- report ----
 
 def load(dirpath, name):
@@ -277,10 +310,29 @@ def ceiling_table(rows, fan):
     return lines
 
 
+def limiter_table(rows):
+    lines = ["| groups × limit | span | runs | violations (mockchat) "
+             "| violations (record) | tightest 21-message span, ms "
+             "| achieved ÷ ideal | per group in span, min–max | first receipt late, ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (groups, limit, wms, windows), rs in sorted(group_runs(
+            rows, ["groups", "limit", "window_ms", "windows"]).items()):
+        lines.append("| %s × %d per %d s | %d × %d s | %d | %s | %s | %s | %s | %s–%s | %s |" % (
+            fmt(groups), limit, wms // 1000, windows, wms // 1000, len(rs),
+            mmm([r["violations_mockchat"] for r in rs]),
+            mmm([r["violations_record"] for r in rs]),
+            mmm([r["tightest_span_ms"] for r in rs]),
+            mmm([r["achieved_ratio"] for r in rs], 4),
+            fmt(min(r["group_min"] for r in rs)), fmt(max(r["group_max"] for r in rs)),
+            mmm([r["first_late_ms"] for r in rs])))
+    return lines
+
+
 def cmd_report(a):
     fan = load(a.dir, "fanout.jsonl")
     prec = load(a.dir, "precision.jsonl")
     ceil = load(a.dir, "ceilings.jsonl")
+    lim = load(a.dir, "limiter.jsonl")
     meta = load(a.dir, "meta.jsonl")
     out = []
     if meta:
@@ -300,6 +352,9 @@ def cmd_report(a):
         out += ["### Firing precision", ""] + precision_table(prec) + [""]
     if ceil:
         out += ["### Ceilings", ""] + ceiling_table(ceil, fan) + [""]
+    if lim:
+        out += ["### Limiter accuracy (real time, WeCom's 20 per minute)", ""] + \
+            limiter_table(lim) + [""]
     print("\n".join(out))
 
 
@@ -327,10 +382,17 @@ def main():
     p.add_argument("--sched-log")
     p.add_argument("--leases")
     p.add_argument("--lease-name", default="lease")
+    l = sub.add_parser("limiter")
+    l.add_argument("--record", required=True)
+    l.add_argument("--stats", required=True)
+    l.add_argument("--rep", type=int, default=1)
+    for name in ("groups", "limit", "window-ms", "windows", "posts", "due-ms"):
+        l.add_argument("--" + name, type=int, required=True)
     r = sub.add_parser("report")
     r.add_argument("dir")
     a = ap.parse_args()
-    {"fanout": cmd_fanout, "precision": cmd_precision, "report": cmd_report}[a.cmd](a)
+    {"fanout": cmd_fanout, "precision": cmd_precision, "limiter": cmd_limiter,
+     "report": cmd_report}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,14 @@
 # results markers of docs/benchmarks.md.
 #
 #   bench/run.sh                  full: fan-out to 1k/10k/100k groups, 1/2/4 dispatchers
-#   BENCH_QUICK=1 bench/run.sh    quick (< 10 min): 1k/10k groups, 1/2 dispatchers
+#   BENCH_QUICK=1 bench/run.sh    quick: 1k/10k groups, 1/2 dispatchers
+#
+# Both also run the limiter workload (bench/limiter.sh: 1,000 WeCom groups at
+# 20 per minute, in real time) over 2 windows (quick: 1).
 #
 # Environment:
 #   BENCH_REPS=3         runs per figure (median [min-max] is reported)
-#   BENCH_ONLY="fanout precision ceilings peer"   parts to run
+#   BENCH_ONLY="fanout precision ceilings peer limiter"   parts to run
 #   BENCH_BUILD=DIR      build directory (default build-bench, Release)
 #   BENCH_BIN=DIR        take the services from DIR instead of building
 #   BENCH_RESULTS=DIR    where raw results go (default DIR/bench-results/<time>)
@@ -28,17 +31,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 quick=${BENCH_QUICK:-}
 reps=${BENCH_REPS:-3}
-only=${BENCH_ONLY:-fanout precision ceilings peer}
+only=${BENCH_ONLY:-fanout precision ceilings peer limiter}
 build=${BENCH_BUILD:-$root/build-bench}
 doc=${BENCH_DOC-$root/docs/benchmarks.md}
 if [ -n "$quick" ]; then
   sizes="1000 10000"
   dispatchers="1 2"
   ceiling_s=3
+  limiter_windows=1
 else
   sizes="1000 10000 100000"
   dispatchers="1 2 4"
   ceiling_s=5
+  limiter_windows=2
 fi
 peer_sizes="1000 10000"
 peer_workers="1 2"
@@ -327,6 +332,14 @@ ceilings_run() { # REP
     "$(jq -c '{per_s: .batch_random_puts_per_s}' <<<"$out")"
 }
 
+# ---- limiter ----
+
+limiter() { # REP
+  BENCH_REP=$1 BENCH_RUNS=$results/runs "$here/limiter.sh" "$bin" 1 "$limiter_windows" \
+    >>"$results/limiter.jsonl" || log "limiter rep=$1 failed"
+  tail -n 1 "$results/limiter.jsonl" >&2
+}
+
 # ---- the document ----
 
 write_doc() {
@@ -380,6 +393,7 @@ for rep in $(seq 1 "$reps"); do
   done
   has precision && qunfa_precision "$rep"
   has peer && has precision && peer_precision "$rep"
+  has limiter && limiter "$rep"
 done
 printf '{"load_end":%s}\n' "$(cut -d' ' -f1 /proc/loadavg)" >>"$results/meta.jsonl"
 write_doc
