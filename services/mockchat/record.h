@@ -19,8 +19,8 @@ typedef struct record record;
 int record_open(record **out, const char *path);
 /* Appends m as {"ts_ms":..,"group":..,"post":..,"kind":..,"text":..,
  * "idempotency_key":..}, followed by "dialect", "platform_msg_id" and "card"
- * when m has them (the generic dialect's lines have neither). m is borrowed. QF_ECLOSED after
- * record_close, QF_EIO (logged) when the write fails. */
+ * when m has them (the generic dialect's lines have neither). m is borrowed. QF_ECLOSED
+ * after record_close, QF_EIO (logged) when the write fails. */
 int record_append(record *r, const chat_msg *m, int64_t ts_ms);
 /* Appends a recall of an accepted message as {"ts_ms":..,"event":"recalled",
  * "group":..,"post":..,"dialect":..,"platform_msg_id":..}. Errors as
