@@ -7,9 +7,9 @@
 
 static void on_signal(uv_signal_t *h, int signum) {
   qf_stop_signals *sig = h->data;
-  if (sig->by)
-    return; /* a second signal while stopping changes nothing */
-  sig->by = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+  if (!sig->by)
+    sig->by = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+  sig->count++;
   sig->fn(sig, sig->arg);
 }
 
@@ -19,6 +19,7 @@ int qf_stop_signals_watch(qf_stop_signals *sig, uv_loop_t *loop, qf_stop_fn fn,
   sig->fn = fn;
   sig->arg = arg;
   sig->by = NULL;
+  sig->count = 0;
   sig->term.data = sig->intr.data = sig;
   if ((rc = uv_signal_init(loop, &sig->term)) != 0 ||
       (rc = uv_signal_start(&sig->term, on_signal, SIGTERM)) != 0 ||

@@ -15,6 +15,7 @@
 #include "qf/err.h"
 #include "qf/log.h"
 #include "qf/rpc.h"
+#include "qf/signals.h"
 #include "qf/stats.h"
 #include "qf/watchdog.h"
 
@@ -48,7 +49,7 @@ typedef struct dispatcher {
   reporter *reporter;
   jobs *jobs;
   leaser *leaser;
-  uv_signal_t sigterm, sigint;
+  qf_stop_signals signals;
   uv_check_t drain_check;
   uv_timer_t start;
   bool draining, closed;
@@ -185,8 +186,7 @@ static void close_all(dispatcher *d) {
   d->closed = true;
   uv_close((uv_handle_t *)&d->drain_check, NULL);
   uv_close((uv_handle_t *)&d->start, NULL);
-  uv_close((uv_handle_t *)&d->sigterm, NULL);
-  uv_close((uv_handle_t *)&d->sigint, NULL);
+  qf_stop_signals_close(&d->signals);
   leaser_close(d->leaser);
   reporter_stop(d->reporter);
   content_stop(d->content);
@@ -209,29 +209,26 @@ static void on_drain_check(uv_check_t *h) {
   close_all(d);
 }
 
-static void on_signal(uv_signal_t *s, int signum) {
-  dispatcher *d = s->data;
+static void on_stop(qf_stop_signals *sig, void *arg) {
+  dispatcher *d = arg;
   if (d->draining) {
-    qf_log_warn("drain_abandoned", "signal=%d results_unreported=%zu", signum,
+    qf_log_warn("drain_abandoned", "signals=%u results_unreported=%zu", sig->count,
                 reporter_pending(d->reporter));
     exit(1);
   }
   d->draining = true;
-  qf_log_info("draining", "signal=%d sends_in_flight=%u results_pending=%zu", signum,
-              transports_in_flight(&d->transports), reporter_pending(d->reporter));
+  qf_log_info("draining", "signal=%s sends_in_flight=%u results_pending=%zu",
+              qf_stop_signals_by(sig), transports_in_flight(&d->transports),
+              reporter_pending(d->reporter));
   leaser_stop(d->leaser);
   jobs_drain(d->jobs);
   uv_check_start(&d->drain_check, on_drain_check);
 }
 
-static void start_signals(dispatcher *d) {
-  uv_signal_init(d->loop, &d->sigterm);
-  uv_signal_init(d->loop, &d->sigint);
-  d->sigterm.data = d->sigint.data = d;
-  uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-  uv_signal_start(&d->sigint, on_signal, SIGINT);
+static int start_signals(dispatcher *d) {
   uv_check_init(d->loop, &d->drain_check);
   d->drain_check.data = d;
+  return qf_stop_signals_watch(&d->signals, d->loop, on_stop, d);
 }
 
 static void free_all(dispatcher *d) {
@@ -281,18 +278,24 @@ int main(int argc, char **argv) {
   rc = wire(&d);
   if (rc != 0)
     return rc;
-  start_signals(&d);
   /* "ready" is said from inside the running loop. */
   uv_timer_init(d.loop, &d.start);
   d.start.data = &d;
-  uv_timer_start(&d.start, on_started, 0, 0);
+  int status = 0;
+  if (start_signals(&d) == 0) {
+    uv_timer_start(&d.start, on_started, 0, 0);
+  } else {
+    close_all(&d);
+    status = 1;
+  }
   uv_run(d.loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(d.loop);
   if (rc != 0)
     qf_log_warn("loop_not_closed", "call=uv_loop_close err=%s", uv_strerror(rc));
-  qf_log_info("stopped", "results_committed=%llu",
-              (unsigned long long)qf_counter_get(d.m.results_committed));
+  qf_log_info("stopped", "results_committed=%llu signal=%s",
+              (unsigned long long)qf_counter_get(d.m.results_committed),
+              qf_stop_signals_by(&d.signals));
   free_all(&d);
   curl_global_cleanup();
-  return 0;
+  return status;
 }

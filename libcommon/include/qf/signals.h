@@ -1,7 +1,7 @@
 /* SIGTERM and SIGINT on a libuv loop: the two ways an operator stops a
- * service. Every program stops the same way: the first of them calls the
- * program's stop function once, on the loop, with the signal's name kept for
- * the final log line. */
+ * service. Each calls the program's stop function on the loop; the first one's
+ * name is kept for the final log line, and the count lets a program treat a
+ * second signal as "stop now" (the dispatcher abandons its drain). */
 #ifndef QF_SIGNALS_H
 #define QF_SIGNALS_H
 #include <uv.h>
@@ -13,10 +13,11 @@ struct qf_stop_signals {
   uv_signal_t term, intr;
   qf_stop_fn fn;
   void *arg;
-  const char *by; /* "SIGTERM" or "SIGINT" once received; NULL before */
+  const char *by; /* the first one received, "SIGTERM" or "SIGINT"; NULL before */
+  unsigned count; /* signals received */
 };
 
-/* Starts watching on loop; fn(sig, arg) runs on the first signal. Returns 0,
+/* Starts watching on loop; fn(sig, arg) runs on every signal. Returns 0,
  * or QF_EINTERNAL with the failure logged (event=start_failed). */
 int qf_stop_signals_watch(qf_stop_signals *sig, uv_loop_t *loop, qf_stop_fn fn,
                           void *arg);
