@@ -51,8 +51,15 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_connect(const cli_global *g, qunfa_client **out);
 /* Reports the last error of a failed call on c and returns 1. */
 int cli_call_failed(qunfa_client *c, int rc);
+/* Parses an unsigned decimal number (digits only, no sign, no overflow). */
+bool cli_parse_u64(const char *s, uint64_t *out);
 /* Parses a post id (decimal). */
 bool cli_parse_post_id(const char *s, qunfa_post_id *out);
+/* The start of a command on one object: parses argv for cmd into g and pos,
+ * pos[0] being the object's decimal ID (into *id), and connects (*c). Returns
+ * -1 to go on, or the exit code to end with (already reported). */
+int cli_start_id(const cli_command *cmd, int argc, char **argv, cli_global *g,
+                 char **pos, uint64_t *id, qunfa_client **c);
 
 /* ---- the commands: (argc, argv) without the command words ---- */
 

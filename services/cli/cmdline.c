@@ -100,7 +100,7 @@ int cli_call_failed(qunfa_client *c, int rc) {
   return cli_fail("%s", *why ? why : qf_strerror(rc));
 }
 
-bool cli_parse_post_id(const char *s, qunfa_post_id *out) {
+bool cli_parse_u64(const char *s, uint64_t *out) {
   char *end;
   unsigned long long v;
 
@@ -110,6 +110,24 @@ bool cli_parse_post_id(const char *s, qunfa_post_id *out) {
   v = strtoull(s, &end, 10);
   if (errno != 0 || *end != '\0')
     return false;
-  out->n = v;
+  *out = v;
   return true;
+}
+
+bool cli_parse_post_id(const char *s, qunfa_post_id *out) {
+  return cli_parse_u64(s, &out->n);
+}
+
+int cli_start_id(const cli_command *cmd, int argc, char **argv, cli_global *g,
+                 char **pos, uint64_t *id, qunfa_client **c) {
+  size_t npos;
+  int rc;
+
+  if ((rc = cli_parse(cmd, argc, argv, g, pos, &npos)) >= 0)
+    return rc;
+  if (!cli_parse_u64(pos[0], id))
+    return cli_usage_error(cmd, "ID must be a decimal number");
+  if ((rc = cli_connect(g, c)) != 0)
+    return rc;
+  return -1;
 }

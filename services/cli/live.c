@@ -46,15 +46,6 @@ static const cli_command open_cmd = {
     .nflags = sizeof open_flags / sizeof open_flags[0],
 };
 
-static bool parse_id(const char *s, uint64_t *out) {
-  char *e;
-  unsigned long long v = strtoull(s, &e, 10);
-  if (e == s || *e || s[0] == '-')
-    return false;
-  *out = v;
-  return true;
-}
-
 static void print_id(const char *key, uint64_t id, bool json) {
   char buf[24];
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
@@ -99,6 +90,14 @@ int cli_live_open(int argc, char **argv) {
 
 /* ---- say ---- */
 
+/* --json of say and replay. */
+static void print_appended(uint64_t id, uint32_t count, uint32_t last) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+  out_json_print(json_pack("{s:s, s:I, s:I}", "live", buf, "appended",
+                           (json_int_t)count, "last", (json_int_t)last));
+}
+
 static const cli_command say_cmd = {
     .prog = "qunfa live say",
     .usage = "ID TEXT|- [--json]",
@@ -138,17 +137,12 @@ static int say_lines(qunfa_client *c, uint64_t id, FILE *in, bool json, uint32_t
 int cli_live_say(int argc, char **argv) {
   cli_global g = {0};
   char *pos[2];
-  size_t npos;
   uint64_t id;
   qunfa_client *c = NULL;
   uint32_t count = 0, last = 0;
   int rc;
 
-  if ((rc = cli_parse(&say_cmd, argc, argv, &g, pos, &npos)) >= 0)
-    return rc;
-  if (!parse_id(pos[0], &id))
-    return cli_usage_error(&say_cmd, "ID must be a decimal number");
-  if ((rc = cli_connect(&g, &c)) != 0)
+  if ((rc = cli_start_id(&say_cmd, argc, argv, &g, pos, &id, &c)) >= 0)
     return rc;
   if (strcmp(pos[1], "-") == 0) {
     rc = say_lines(c, id, stdin, g.json, &count, &last);
@@ -159,12 +153,8 @@ int cli_live_say(int argc, char **argv) {
     if (!g.json)
       printf("%u\n", last);
   }
-  if (rc == 0 && g.json) {
-    char buf[24];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
-    out_json_print(json_pack("{s:s, s:I, s:I}", "live", buf, "appended",
-                             (json_int_t)count, "last", (json_int_t)last));
-  }
+  if (rc == 0 && g.json)
+    print_appended(id, count, last);
   qunfa_close(c);
   return rc;
 }
@@ -192,17 +182,12 @@ static const cli_command close_cmd = {
 int cli_live_close(int argc, char **argv) {
   cli_global g = {0};
   char *pos[1];
-  size_t npos;
   uint64_t id;
   uint32_t seg = 0;
   qunfa_client *c = NULL;
   int rc;
 
-  if ((rc = cli_parse(&close_cmd, argc, argv, &g, pos, &npos)) >= 0)
-    return rc;
-  if (!parse_id(pos[0], &id))
-    return cli_usage_error(&close_cmd, "ID must be a decimal number");
-  if ((rc = cli_connect(&g, &c)) != 0)
+  if ((rc = cli_start_id(&close_cmd, argc, argv, &g, pos, &id, &c)) >= 0)
     return rc;
   if ((rc = qunfa_live_close(c, id, close_text, &seg)) == 0)
     print_id("segment", seg, g.json);
@@ -232,17 +217,12 @@ static const cli_command cancel_cmd = {
 int cli_live_cancel(int argc, char **argv) {
   cli_global g = {0};
   char *pos[1];
-  size_t npos;
   uint64_t id;
   qunfa_client *c = NULL;
   qunfa_cancel r;
   int rc;
 
-  if ((rc = cli_parse(&cancel_cmd, argc, argv, &g, pos, &npos)) >= 0)
-    return rc;
-  if (!parse_id(pos[0], &id))
-    return cli_usage_error(&cancel_cmd, "ID must be a decimal number");
-  if ((rc = cli_connect(&g, &c)) != 0)
+  if ((rc = cli_start_id(&cancel_cmd, argc, argv, &g, pos, &id, &c)) >= 0)
     return rc;
   if ((rc = qunfa_live_cancel(c, id, &r)) != 0) {
     rc = cli_call_failed(c, rc);
@@ -279,17 +259,12 @@ static const cli_command status_cmd = {
 int cli_live_status(int argc, char **argv) {
   cli_global g = {0};
   char *pos[1];
-  size_t npos;
   uint64_t id;
   qunfa_client *c = NULL;
   Qunfa__LiveStatusReply *s = NULL;
   int rc;
 
-  if ((rc = cli_parse(&status_cmd, argc, argv, &g, pos, &npos)) >= 0)
-    return rc;
-  if (!parse_id(pos[0], &id))
-    return cli_usage_error(&status_cmd, "ID must be a decimal number");
-  if ((rc = cli_connect(&g, &c)) != 0)
+  if ((rc = cli_start_id(&status_cmd, argc, argv, &g, pos, &id, &c)) >= 0)
     return rc;
   if ((rc = qunfa_live_status(c, id, &s)) != 0) {
     rc = cli_call_failed(c, rc);
@@ -380,31 +355,24 @@ static int replay(qunfa_client *c, uint64_t id, FILE *f, uint32_t *count,
 int cli_live_replay(int argc, char **argv) {
   cli_global g = {0};
   char *pos[2];
-  size_t npos;
   uint64_t id;
   qunfa_client *c = NULL;
   uint32_t count = 0, last = 0;
   FILE *f;
   int rc;
 
-  if ((rc = cli_parse(&replay_cmd, argc, argv, &g, pos, &npos)) >= 0)
+  if ((rc = cli_start_id(&replay_cmd, argc, argv, &g, pos, &id, &c)) >= 0)
     return rc;
-  if (!parse_id(pos[0], &id))
-    return cli_usage_error(&replay_cmd, "ID must be a decimal number");
-  if (!(f = fopen(pos[1], "r")))
-    return cli_fail("%s: cannot be read", pos[1]);
-  if ((rc = cli_connect(&g, &c)) == 0) {
-    rc = replay(c, id, f, &count, &last);
-    if (rc == 0 && g.json) {
-      char buf[24];
-      snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
-      out_json_print(json_pack("{s:s, s:I, s:I}", "live", buf, "appended",
-                               (json_int_t)count, "last", (json_int_t)last));
-    } else if (rc == 0) {
-      printf("%u segments replayed\n", count);
-    }
+  if (!(f = fopen(pos[1], "r"))) {
     qunfa_close(c);
+    return cli_fail("%s: cannot be read", pos[1]);
   }
+  rc = replay(c, id, f, &count, &last);
+  if (rc == 0 && g.json)
+    print_appended(id, count, last);
+  else if (rc == 0)
+    printf("%u segments replayed\n", count);
+  qunfa_close(c);
   fclose(f);
   return rc;
 }

@@ -190,15 +190,6 @@ static const cli_command show_cmd = {
     .max_pos = 1,
 };
 
-static bool parse_u64(const char *s, uint64_t *out) {
-  char *e;
-  unsigned long long v = strtoull(s, &e, 10);
-  if (e == s || *e || s[0] == '-')
-    return false;
-  *out = v;
-  return true;
-}
-
 int cli_sale_stock(int argc, char **argv) {
   cli_global g = {0};
   char *pos[2];
@@ -210,7 +201,7 @@ int cli_sale_stock(int argc, char **argv) {
 
   if ((rc = cli_parse(&stock_cmd, argc, argv, &g, pos, &npos)) >= 0)
     return rc;
-  if (!parse_u64(pos[0], &id) || !parse_u64(pos[1], &n) || n > UINT32_MAX)
+  if (!cli_parse_u64(pos[0], &id) || !cli_parse_u64(pos[1], &n) || n > UINT32_MAX)
     return cli_usage_error(&stock_cmd, "ID and N must be decimal numbers");
   if ((rc = cli_connect(&g, &c)) != 0)
     return rc;
@@ -231,17 +222,12 @@ int cli_sale_stock(int argc, char **argv) {
 int cli_sale_show(int argc, char **argv) {
   cli_global g = {0};
   char *pos[1];
-  size_t npos;
   uint64_t id;
   qunfa_client *c = NULL;
   Qunfa__Sale *s = NULL;
   int rc;
 
-  if ((rc = cli_parse(&show_cmd, argc, argv, &g, pos, &npos)) >= 0)
-    return rc;
-  if (!parse_u64(pos[0], &id))
-    return cli_usage_error(&show_cmd, "ID must be a decimal number");
-  if ((rc = cli_connect(&g, &c)) != 0)
+  if ((rc = cli_start_id(&show_cmd, argc, argv, &g, pos, &id, &c)) >= 0)
     return rc;
   if ((rc = qunfa_sale_get(c, id, &s)) == 0) {
     if (g.json) {
