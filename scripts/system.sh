@@ -79,6 +79,28 @@ for i in range(1, n + 1):
 PY
 }
 
+# qf_throttled_groups FAST SLOW: imports FAST free groups tagged "fast" and
+# SLOW groups at 1/min tagged "slow" (g1.., generic, hooked to mockchat), then
+# has the slow ones use their minute, so anything sent to them next waits.
+qf_throttled_groups() {
+  local fast=$1 slow=$2 warm
+  python3 - "$QF_HOOK" "$fast" "$slow" >"$QF_DIR/groups.jsonl" <<'PY'
+import json, sys
+hook, fast, slow = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(1, fast + slow + 1):
+    g = {"id": f"g{i}", "tags": ["slow" if i > fast else "fast"], "dialect": "generic",
+         "url": f"{hook}/hook/g{i}"}
+    if i > fast:
+        g["rate"] = "1/min"
+    print(json.dumps(g))
+PY
+  "$QF_BIN/qunfa" groups import "$QF_DIR/groups.jsonl" >/dev/null || return 1
+  touch "$QF_RECORD"
+  warm=$("$QF_BIN/qunfa" post --to tag:slow --text "warm-up" --json | jq -r .post)
+  qf_wait_post_done "$warm" 20 | jq -e ".delivered == $slow" >/dev/null ||
+    qf_die "the slow groups' warm-up was not delivered"
+}
+
 # Waits until post POST has no pending or leased delivery; prints its status JSON.
 # With PROGRESS set, draws a progress line on stderr while waiting.
 qf_wait_post_done() {

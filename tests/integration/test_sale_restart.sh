@@ -8,20 +8,7 @@ set -euo pipefail
 qf_system_init "$QF_BIN"
 qf_start_system 2 --lease-ms 2000
 Q="$QF_BIN/qunfa"
-python3 - "$QF_HOOK" >"$QF_DIR/groups.jsonl" <<'PY'
-import json, sys
-hook = sys.argv[1]
-for i in range(1, 13):
-    g = {"id": f"g{i}", "tags": ["slow" if i > 8 else "fast"], "dialect": "generic",
-         "url": f"{hook}/hook/g{i}"}
-    if i > 8:
-        g["rate"] = "1/min"
-    print(json.dumps(g))
-PY
-"$Q" groups import "$QF_DIR/groups.jsonl" >/dev/null
-touch "$QF_RECORD"
-warm=$("$Q" post --to tag:slow --text "warm-up" --json | jq -r .post)
-qf_wait_post_done "$warm" 20 | jq -e '.delivered == 4' >/dev/null || { echo "FAIL: warm-up"; exit 1; }
+qf_throttled_groups 8 4
 
 sale=$("$Q" flash-sale create --item "Mooncakes" --price 39 --orig-price 88 --stock 2 \
   --start +1s --end +120s --to all --json)

@@ -12,21 +12,7 @@ qf_system_init "$QF_BIN"
 qf_start_system 2
 Q="$QF_BIN/qunfa"
 
-python3 - "$QF_HOOK" >"$QF_DIR/groups.jsonl" <<'PY'
-import json, sys
-hook = sys.argv[1]
-for i in range(1, 16):
-    g = {"id": f"g{i}", "tags": ["slow" if i > 10 else "fast"], "dialect": "generic",
-         "url": f"{hook}/hook/g{i}"}
-    if i > 10:
-        g["rate"] = "1/min"
-    print(json.dumps(g))
-PY
-"$Q" groups import "$QF_DIR/groups.jsonl" >/dev/null
-touch "$QF_RECORD"
-warm=$("$Q" post --to tag:slow --text "warm-up" --json | jq -r .post)
-qf_wait_post_done "$warm" 20 | jq -e '.delivered == 5' >/dev/null \
-  || { echo "FAIL: warm-up not delivered"; exit 1; }
+qf_throttled_groups 10 5
 
 # (1)
 sale=$("$Q" flash-sale create --item "Rice cooker" --price 199 --orig-price 399 --stock 3 \
