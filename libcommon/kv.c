@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #define KV_DEFAULT_MAP ((size_t)64 << 20)
 #define KV_DEFAULT_MAX ((size_t)1 << 40)
@@ -30,7 +31,17 @@ struct qf_kv {
 struct qf_kv_txn {
   qf_kv *kv;
   MDB_txn *txn;
+  bool shared; /* the thread's pinned snapshot: not ended with the handle */
 };
+
+/* The snapshot one thread pinned (qf_kv_pin). Its read transaction holds
+ * map_lock shared for as long as it exists; txn is NULL while it is dropped
+ * (for growth, or after a failed refresh: reads then take their own). */
+typedef struct kv_pin {
+  qf_kv *kv;
+  MDB_txn *txn;
+  int users; /* handles open on the snapshot */
+} kv_pin;
 
 typedef enum op_kind { OP_PUT, OP_DEL } op_kind;
 
@@ -53,6 +64,8 @@ struct qf_kv_batch {
  * would wait for ourselves forever. A read transaction is ended by the thread
  * that began it (the lock it holds is that thread's). */
 static _Thread_local int reads_held;
+/* The environment snapshot this thread pinned, or NULL. */
+static _Thread_local kv_pin *pinned;
 
 /* Maps an LMDB (or errno) code to ours and logs it once, here at the boundary. */
 static int kv_fail(const char *call, int rc) {
@@ -189,8 +202,19 @@ void qf_kv_close(qf_kv *kv) {
   free(kv);
 }
 
+/* A handle on this thread's pinned snapshot of kv, or NULL when there is none. */
+static qf_kv_txn *pin_share(qf_kv *kv) {
+  if (pinned == NULL || pinned->kv != kv || pinned->txn == NULL)
+    return NULL;
+  qf_kv_txn *t = qf_malloc(sizeof *t);
+  *t = (qf_kv_txn){kv, pinned->txn, true};
+  pinned->users++;
+  return t;
+}
+
 int qf_kv_read_begin(qf_kv *kv, qf_kv_txn **out) {
-  *out = NULL;
+  if ((*out = pin_share(kv)) != NULL)
+    return 0;
   pthread_rwlock_rdlock(&kv->map_lock);
   MDB_txn *txn;
   int rc = mdb_txn_begin(kv->env, NULL, MDB_RDONLY, &txn);
@@ -208,8 +232,7 @@ int qf_kv_read_begin(qf_kv *kv, qf_kv_txn **out) {
     return kv_fail("mdb_txn_begin", rc);
   }
   qf_kv_txn *t = qf_malloc(sizeof *t);
-  t->kv = kv;
-  t->txn = txn;
+  *t = (qf_kv_txn){kv, txn, false};
   reads_held++;
   *out = t;
   return 0;
@@ -218,6 +241,11 @@ int qf_kv_read_begin(qf_kv *kv, qf_kv_txn **out) {
 void qf_kv_read_end(qf_kv_txn *txn) {
   if (!txn)
     return;
+  if (txn->shared) {
+    pinned->users--;
+    free(txn);
+    return;
+  }
   mdb_txn_abort(txn->txn);
   pthread_rwlock_unlock(&txn->kv->map_lock);
   reads_held--;
@@ -327,6 +355,14 @@ void qf_kv_batch_del(qf_kv_batch *b, unsigned db, const void *key, size_t klen) 
   add_op(b, OP_DEL, db, key, klen, NULL, 0);
 }
 
+void qf_kv_batch_append(qf_kv_batch *into, const qf_kv_batch *from) {
+  for (size_t i = 0; i < from->nops; i++) {
+    const kv_op *op = &from->ops[i];
+    const char *a = from->arena ? from->arena : ""; /* NULL when all are empty */
+    add_op(into, op->kind, op->db, a + op->koff, op->klen, a + op->voff, op->vlen);
+  }
+}
+
 size_t qf_kv_batch_count(const qf_kv_batch *b) {
   return b->nops;
 }
@@ -361,13 +397,83 @@ static int apply_batch(qf_kv *kv, const qf_kv_batch *b, const char **call) {
   return mdb_txn_commit(txn);
 }
 
-/* Doubles the map (up to the maximum) with no transaction of ours open. */
-static int grow_map(qf_kv *kv) {
+/* ---- pinned snapshots ---- */
+
+static int pin_take(kv_pin *p) {
+  pthread_rwlock_rdlock(&p->kv->map_lock);
+  int rc = mdb_txn_begin(p->kv->env, NULL, MDB_RDONLY, &p->txn);
+  if (rc != 0) {
+    p->txn = NULL;
+    pthread_rwlock_unlock(&p->kv->map_lock);
+    return kv_fail("mdb_txn_begin", rc);
+  }
+  return 0;
+}
+
+static void pin_drop(kv_pin *p) {
+  if (p->txn == NULL)
+    return;
+  mdb_txn_abort(p->txn);
+  p->txn = NULL;
+  pthread_rwlock_unlock(&p->kv->map_lock);
+}
+
+/* This thread's pin of kv, or NULL. */
+static kv_pin *pin_of(qf_kv *kv) {
+  return pinned != NULL && pinned->kv == kv ? pinned : NULL;
+}
+
+int qf_kv_pin(qf_kv *kv) {
+  if (pinned != NULL)
+    return QF_EBUSY;
+  kv_pin *p = qf_calloc(1, sizeof *p);
+  p->kv = kv;
+  int rc = pin_take(p);
+  if (rc != 0) {
+    free(p);
+    return rc;
+  }
+  pinned = p;
+  return 0;
+}
+
+int qf_kv_pin_refresh(qf_kv *kv) {
+  kv_pin *p = pin_of(kv);
+  if (p == NULL)
+    return 0;
+  if (p->users > 0)
+    return QF_EBUSY;
+  if (p->txn == NULL)
+    return pin_take(p);
+  mdb_txn_reset(p->txn);
+  int rc = mdb_txn_renew(p->txn);
+  if (rc != 0) {
+    mdb_txn_abort(p->txn);
+    p->txn = NULL;
+    pthread_rwlock_unlock(&kv->map_lock);
+    return kv_fail("mdb_txn_renew", rc);
+  }
+  return 0;
+}
+
+void qf_kv_unpin(qf_kv *kv) {
+  kv_pin *p = pin_of(kv);
+  if (p == NULL)
+    return;
+  pin_drop(p);
+  free(p);
+  pinned = NULL;
+}
+
+/* ---- growth and commits ---- */
+
+int qf_kv_grow(qf_kv *kv) {
   if (kv->map_bytes >= kv->max_map_bytes) {
     qf_log_error("kv_full", "reason=map_at_maximum map_bytes=%zu", kv->map_bytes);
     return QF_EFULL;
   }
-  if (reads_held > 0) {
+  kv_pin *p = pin_of(kv);
+  if (reads_held > 0 || (p != NULL && p->users > 0)) {
     qf_log_error("kv_grow_refused",
                  "reason=read_transaction_open_in_committing_thread");
     return QF_EBUSY;
@@ -375,9 +481,15 @@ static int grow_map(qf_kv *kv) {
   size_t next = kv->map_bytes * 2;
   if (next < kv->map_bytes || next > kv->max_map_bytes)
     next = kv->max_map_bytes;
+  /* The pin is this thread's own read transaction: drop it, or the exclusive
+   * lock below would wait for ourselves. */
+  if (p != NULL)
+    pin_drop(p);
   pthread_rwlock_wrlock(&kv->map_lock);
   int rc = mdb_env_set_mapsize(kv->env, next);
   pthread_rwlock_unlock(&kv->map_lock);
+  if (p != NULL)
+    pin_take(p); /* on failure reads take their own transactions; logged */
   if (rc != 0)
     return kv_fail("mdb_env_set_mapsize", rc);
   qf_log_info("kv_map_grown", "from=%zu to=%zu", kv->map_bytes, next);
@@ -385,26 +497,54 @@ static int grow_map(qf_kv *kv) {
   return 0;
 }
 
-int qf_kv_commit(qf_kv *kv, qf_kv_batch *b) {
+/* LMDB reports a short write of its pages as EIO: when the file system under
+ * dir has less room left than the batch could need (with a margin for the
+ * pages a commit rewrites), the disk is full. */
+static bool out_of_space(const qf_kv *kv, const qf_kv_batch *b, int rc) {
+  struct statvfs st;
+  if (rc == ENOSPC || rc == EDQUOT)
+    return true;
+  if (rc != EIO || statvfs(kv->dir, &st) != 0)
+    return false;
+  unsigned long long avail = (unsigned long long)st.f_bavail * st.f_frsize;
+  return avail < 2ull * b->used + (1ull << 20);
+}
+
+int qf_kv_commit_once(qf_kv *kv, qf_kv_batch *b, bool *map_full) {
+  *map_full = false;
   if (b->nops == 0)
     return 0;
   for (size_t i = 0; i < b->nops; i++)
     if (b->ops[i].db >= kv->ndbs || b->ops[i].klen == 0)
       return QF_EINVAL;
-  for (;;) {
-    const char *call;
-    int rc = apply_batch(kv, b, &call);
-    if (rc == 0)
-      break;
-    if (rc != MDB_MAP_FULL)
-      return kv_fail(call, rc);
-    /* The transaction died with MDB_MAP_FULL: grow and replay it whole. */
-    if ((rc = grow_map(kv)) != 0)
-      return rc;
+  const char *call;
+  int rc = apply_batch(kv, b, &call);
+  if (rc == MDB_MAP_FULL) {
+    *map_full = true; /* routine: the caller grows the map and replays */
+    return QF_EFULL;
   }
+  if (rc != 0 && out_of_space(kv, b, rc)) {
+    qf_log_error("kv_failed", "call=%s code=%d err=\"%s\" reason=disk_full", call, rc,
+                 mdb_strerror(rc));
+    return QF_EFULL;
+  }
+  if (rc != 0)
+    return kv_fail(call, rc);
   b->nops = 0;
   b->used = 0;
   return 0;
+}
+
+int qf_kv_commit(qf_kv *kv, qf_kv_batch *b) {
+  bool map_full;
+  int rc;
+  /* A transaction that died with MDB_MAP_FULL applied nothing: grow, replay. */
+  while ((rc = qf_kv_commit_once(kv, b, &map_full)) != 0 && map_full)
+    if ((rc = qf_kv_grow(kv)) != 0)
+      return rc;
+  if (rc == 0 && pin_of(kv) != NULL)
+    qf_kv_pin_refresh(kv); /* this thread sees its own commit */
+  return rc;
 }
 
 void qf_kv_usage(qf_kv *kv, size_t *map_bytes, size_t *used_bytes) {

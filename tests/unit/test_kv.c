@@ -336,6 +336,85 @@ Test(kv, grows_map_while_other_threads_read) {
   qf_kv_close(kv);
 }
 
+/* Commits b from another thread, as a writer thread does. */
+static void *commit_elsewhere(void *p) {
+  void **a = p;
+  bool full;
+  intptr_t rc = qf_kv_commit_once(a[0], a[1], &full);
+  return (void *)rc;
+}
+
+Test(kv, a_pinned_thread_sees_other_threads_commits_only_after_refresh) {
+  qf_kv *kv = open_kv(dir, 0, 0);
+  qf_kv_batch *b = qf_kv_batch_new();
+  char got[32];
+  void *args[2] = {kv, b}, *rc;
+  pthread_t t;
+  cr_assert_eq(qf_kv_pin(kv), 0);
+  cr_assert_eq(qf_kv_pin(kv), QF_EBUSY, "a second pin on one thread");
+  put_u64(b, 0, 1, "one");
+  pthread_create(&t, NULL, commit_elsewhere, args);
+  pthread_join(t, &rc);
+  cr_assert_eq((intptr_t)rc, 0);
+  cr_expect_null(get_u64(kv, 0, 1, got, sizeof got), "seen before the refresh");
+  qf_kv_txn *txn;
+  cr_assert_eq(qf_kv_read_begin(kv, &txn), 0);
+  cr_expect_eq(qf_kv_pin_refresh(kv), QF_EBUSY, "refreshed under an open handle");
+  qf_kv_read_end(txn);
+  cr_assert_eq(qf_kv_pin_refresh(kv), 0);
+  cr_expect_str_eq(get_u64(kv, 0, 1, got, sizeof got), "one");
+  /* Its own commits it sees at once. */
+  put_u64(b, 0, 2, "two");
+  cr_assert_eq(qf_kv_commit(kv, b), 0);
+  cr_expect_str_eq(get_u64(kv, 0, 2, got, sizeof got), "two");
+  qf_kv_unpin(kv);
+  qf_kv_batch_free(b);
+  qf_kv_close(kv);
+}
+
+Test(kv, the_pinning_thread_grows_the_map_past_its_own_pin) {
+  qf_kv *kv = open_kv(dir, 64 << 10, 0);
+  qf_kv_batch *b = qf_kv_batch_new();
+  char v[1024], got[1100];
+  bool full = false;
+  cr_assert_eq(qf_kv_pin(kv), 0);
+  for (uint64_t i = 0; i < 500; i++) {
+    value_of(i, v, sizeof v);
+    put_u64(b, 0, i, v);
+  }
+  cr_assert_eq(qf_kv_commit_once(kv, b, &full), QF_EFULL);
+  cr_assert(full, "a full map is not told apart");
+  cr_assert_eq(qf_kv_batch_count(b), 500, "the failed batch was changed");
+  while (qf_kv_commit_once(kv, b, &full) != 0 && full)
+    cr_assert_eq(qf_kv_grow(kv), 0);
+  cr_assert_eq(qf_kv_batch_count(b), 0);
+  cr_assert_eq(qf_kv_pin_refresh(kv), 0);
+  value_of(499, v, sizeof v);
+  cr_expect_str_eq(get_u64(kv, 0, 499, got, sizeof got), v);
+  qf_kv_unpin(kv);
+  qf_kv_batch_free(b);
+  qf_kv_close(kv);
+}
+
+Test(kv, an_appended_batch_applies_after_the_first_so_its_ops_win) {
+  qf_kv *kv = open_kv(dir, 0, 0);
+  qf_kv_batch *a = qf_kv_batch_new(), *b = qf_kv_batch_new();
+  char got[32];
+  put_u64(a, 0, 1, "old");
+  put_u64(a, 0, 2, "kept");
+  put_u64(b, 0, 1, "new");
+  qf_kv_batch_del(b, 1, (const uint8_t[]){1}, 1);
+  qf_kv_batch_append(a, b);
+  cr_expect_eq(qf_kv_batch_count(a), 4);
+  cr_expect_eq(qf_kv_batch_count(b), 2, "the appended batch changed");
+  cr_assert_eq(qf_kv_commit(kv, a), 0);
+  cr_expect_str_eq(get_u64(kv, 0, 1, got, sizeof got), "new");
+  cr_expect_str_eq(get_u64(kv, 0, 2, got, sizeof got), "kept");
+  qf_kv_batch_free(a);
+  qf_kv_batch_free(b);
+  qf_kv_close(kv);
+}
+
 Test(kv, reopen_keeps_committed_data) {
   qf_kv *kv = open_kv(dir, 0, 0);
   qf_kv_batch *b = qf_kv_batch_new();

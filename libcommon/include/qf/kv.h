@@ -7,13 +7,23 @@
  * transaction open, and the batch replayed, so a full map never loses a write; a
  * full disk is returned as QF_EFULL with the store unchanged. Never MDB_NOSYNC.
  *
- * Single-writer: all commits come from one thread (the process's loop). Readers
- * may run in any thread (MDB_NOTLS); a read transaction ends on the thread that
- * began it. Growing the map waits for open read transactions to end, so a thread
- * must not hold one while it commits (qf_kv_commit returns QF_EBUSY, nothing
- * applied, rather than deadlock). Keys order bytewise: use big-endian integers. */
+ * One writer at a time: a write transaction begins and ends inside one
+ * qf_kv_commit or qf_kv_commit_once call, on the calling thread; commits from
+ * several threads must not overlap with growth (qf_kv_grow). Readers may run in
+ * any thread (MDB_NOTLS); a read transaction ends on the thread that began it.
+ * Growing the map waits for open read transactions to end, so a thread must not
+ * hold one while it grows the map (QF_EBUSY, nothing applied, rather than
+ * deadlock).
+ *
+ * A thread may pin a snapshot (qf_kv_pin): its read transactions then share one
+ * LMDB read transaction that sees commits made by other threads only once the
+ * thread calls qf_kv_pin_refresh. An event loop that hands its commits to a
+ * writer thread uses it so that nothing on the loop sees a batch before the loop
+ * has processed that batch's completion. Keys order bytewise: use big-endian
+ * integers. */
 #ifndef QF_KV_H
 #define QF_KV_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,7 +51,8 @@ int qf_kv_open(qf_kv **out, const char *dir, const char *const *dbs, unsigned nd
 /* NULL is a no-op. No transaction may be open. */
 void qf_kv_close(qf_kv *kv);
 
-/* Read transactions. */
+/* Read transactions. On a thread that pinned kv, a handle on the pinned
+ * snapshot. */
 int qf_kv_read_begin(qf_kv *kv, qf_kv_txn **out);
 void qf_kv_read_end(qf_kv_txn *txn);
 /* QF_ENOTFOUND when absent. */
@@ -66,6 +77,29 @@ size_t qf_kv_batch_count(const qf_kv_batch *b);
  * map as needed. On success the batch is emptied for reuse. On error nothing of
  * it is applied and it is left as it was. Deleting an absent key is not an error. */
 int qf_kv_commit(qf_kv *kv, qf_kv_batch *b);
+/* One attempt of qf_kv_commit without growing the map: when the map is full,
+ * *map_full is set and QF_EFULL returned (nothing applied; qf_kv_grow, then call
+ * again). Any thread, provided no qf_kv_grow runs meanwhile. */
+int qf_kv_commit_once(qf_kv *kv, qf_kv_batch *b, bool *map_full);
+/* Doubles the map up to the maximum (QF_EFULL there). The calling thread must
+ * hold no read transaction (QF_EBUSY) other than its pin, which is dropped and
+ * taken again; no write transaction may be open in the process. Waits for other
+ * threads' read transactions to end. */
+int qf_kv_grow(qf_kv *kv);
+/* Appends a copy of from's operations to into (from is unchanged). */
+void qf_kv_batch_append(qf_kv_batch *into, const qf_kv_batch *from);
+
+/* Pins a snapshot for the calling thread (one environment per thread:
+ * QF_EBUSY if this thread already pinned one). Until qf_kv_unpin, this thread's
+ * read transactions of kv share it; its own qf_kv_commit refreshes it. Other
+ * threads cannot grow the map while it is pinned: only the pinning thread may
+ * call qf_kv_grow. */
+int qf_kv_pin(qf_kv *kv);
+/* Moves the pinned snapshot to the latest commit. QF_EBUSY while a handle on it
+ * is open (nothing changes). 0 when this thread has no pin. */
+int qf_kv_pin_refresh(qf_kv *kv);
+/* Ends this thread's pin of kv, if any; no handle on it may be open. */
+void qf_kv_unpin(qf_kv *kv);
 
 /* Size of the map and bytes in use, for stats. */
 void qf_kv_usage(qf_kv *kv, size_t *map_bytes, size_t *used_bytes);
