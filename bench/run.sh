@@ -13,6 +13,8 @@
 # Environment:
 #   BENCH_REPS=3         runs per figure (median [min-max] is reported)
 #   BENCH_ONLY="fanout precision ceilings peer limiter"   parts to run
+#   BENCH_SIZES="100000" BENCH_DISPATCHERS="2"   fan-out sizes and dispatcher
+#                        counts instead of the mode's
 #   BENCH_BUILD=DIR      build directory (default build-bench, Release)
 #   BENCH_BIN=DIR        take the services from DIR instead of building
 #   BENCH_RESULTS=DIR    where raw results go (default DIR/bench-results/<time>)
@@ -45,6 +47,8 @@ else
   ceiling_s=5
   limiter_windows=2
 fi
+sizes=${BENCH_SIZES:-$sizes}
+dispatchers=${BENCH_DISPATCHERS:-$dispatchers}
 peer_sizes="1000 10000"
 peer_workers="1 2"
 precision_posts=${BENCH_PRECISION_POSTS:-10000}

@@ -15,8 +15,9 @@ static const char *const db_names[DB_COUNT] = {"meta",      "groups",     "posts
 static const char next_post_key[] = "next_post_id";
 static const char next_schedule_key[] = "next_schedule_id";
 
-int db_open(qf_kv **out, const char *dir) {
-  return qf_kv_open(out, dir, db_names, DB_COUNT, NULL);
+int db_open(qf_kv **out, const char *dir, size_t map_bytes) {
+  qf_kv_opts opts = {map_bytes, 0};
+  return qf_kv_open(out, dir, db_names, DB_COUNT, &opts);
 }
 
 void db_delivery_key(uint8_t k[DB_DELIVERY_KEY], uint64_t post, uint32_t seq) {

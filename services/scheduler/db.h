@@ -35,8 +35,9 @@ enum db_index {
 #define DB_DELIVERY_KEY 12
 #define DB_TIMELINE_KEY 16
 
-/* Opens the environment under dir. QF_EIO (logged) when dir is unusable. */
-int db_open(qf_kv **out, const char *dir);
+/* Opens the environment under dir with an initial map of map_bytes (0: kv's
+ * default; the map grows when full). QF_EIO (logged) when dir is unusable. */
+int db_open(qf_kv **out, const char *dir, size_t map_bytes);
 
 /* The longest idempotency key of a CreatePost. */
 #define DB_POST_KEY_MAX 128

@@ -1,11 +1,14 @@
 /* qunfa-scheduler: the brain. Keeps groups, posts, the timeline and every
  * delivery's state; leases deliveries to dispatchers and records their results.
- * One libuv loop; LMDB writes group-committed once per loop turn.
+ * One libuv loop; LMDB writes group-committed once per loop turn, on a writer
+ * thread (commit.h).
  *
  * Shutdown (SIGTERM/SIGINT): new work is refused, parked Lease calls answered,
  * calls waiting on the content store allowed to finish, everything committed,
  * then the servers stop and the process exits 0. */
+#include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,7 +51,8 @@
 
 typedef struct opts {
   const char *listen, *work, *store, *data, *stats, *log_level, *catch_up;
-  const char *metrics_http, *relay_stats;
+  const char *metrics_http, *relay_stats, *map_size;
+  size_t map_bytes;
   int64_t lease_ms, max_attempts, catch_up_ms;
   const char *global_rate;
   int64_t limit_margin_ms;
@@ -81,6 +85,36 @@ static const qf_rpc_handler_fn client_handlers[] = {
 };
 static const qf_rpc_handler_fn work_handlers[] = {dispatch_on_lease, results_on_report};
 
+/* "N", "NK", "NM" or "NG" (powers of 1024), at least 64 KiB (an LMDB map holds
+ * a few pages at the least). */
+static int parse_size(const char *s, size_t *out) {
+  char *end;
+  unsigned long long v;
+  int shift = 0;
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (end == s || errno != 0)
+    return -1;
+  switch (*end) {
+  case 'K':
+  case 'k':
+    shift = 10, end++;
+    break;
+  case 'M':
+  case 'm':
+    shift = 20, end++;
+    break;
+  case 'G':
+  case 'g':
+    shift = 30, end++;
+    break;
+  }
+  if (*end != '\0' || v > (SIZE_MAX >> shift) || (v << shift) < (64u << 10))
+    return -1;
+  *out = (size_t)(v << shift);
+  return 0;
+}
+
 /* Parses the flags; -1 to go on, otherwise the exit status. */
 static int parse_flags(int argc, char **argv, opts *o) {
   qf_flag flags[] = {
@@ -93,6 +127,10 @@ static int parse_flags(int argc, char **argv, opts *o) {
        0, 0},
       {"stats", QF_FLAG_STR, &o->stats, NULL, "stats address (NNG REP, JSON)", false, 0,
        0},
+      {"map-size", QF_FLAG_STR, &o->map_size, "64M",
+       "initial LMDB map size, bytes or with K, M, G; the map doubles when full "
+       "(an existing larger map is kept)",
+       false, 0, 0},
       {"lease-ms", QF_FLAG_INT, &o->lease_ms, "30000",
        "how long a dispatcher holds a delivery before it is re-leased", false, 10,
        86400000},
@@ -122,7 +160,7 @@ static int parse_flags(int argc, char **argv, opts *o) {
   qf_config_spec spec = {
       "qunfa-scheduler",
       "--listen URL --work URL --store URL --data DIR [--stats URL] [--lease-ms N] "
-      "[--max-attempts N] [--catch-up DURATION]",
+      "[--max-attempts N] [--catch-up DURATION] [--map-size SIZE]",
       "Schedules posts and fans them out: keeps groups, posts, the timeline and "
       "every delivery's state in LMDB under DIR, leases due deliveries to "
       "dispatchers on the work address and records their results.",
@@ -144,6 +182,13 @@ static int parse_flags(int argc, char **argv, opts *o) {
             "qunfa-scheduler: --global-rate: \"%s\" is not N/s, N/min or N/h. Try "
             "'qunfa-scheduler --help'.\n",
             o->global_rate);
+    return 2;
+  }
+  if (parse_size(o->map_size, &o->map_bytes) != 0) {
+    fprintf(stderr,
+            "qunfa-scheduler: --map-size: \"%s\" is not a size from 64K up (bytes, or "
+            "with K, M or G). Try 'qunfa-scheduler --help'.\n",
+            o->map_size);
     return 2;
   }
   if (recur_parse_duration(o->catch_up, &o->catch_up_ms) != 0) {
@@ -358,7 +403,7 @@ static int watch_signals(app *a) {
 
 static int start(app *a, const opts *o) {
   int rc;
-  if ((rc = db_open(&a->s.kv, o->data)) != 0)
+  if ((rc = db_open(&a->s.kv, o->data, o->map_bytes)) != 0)
     return rc; /* kv logged the reason */
   if ((rc = tags_build(a->s.kv)) != 0)
     return rc; /* logged */
