@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,12 @@
 #define RETRY_AFTER_LEN 128
 /* Enough response headers for dialects that read more than Retry-After. */
 #define HEADERS_KEEP 2048
+/* The ramp of connections to one host (conns.h): a host's budget starts at a
+ * step and grows by one every RAMP_MS while it is all used and sends wait. A
+ * step of connects is accepted well within a tick by a listener with the
+ * common backlog of 128 (docs/dispatcher.md). */
+#define RAMP_STEP 32
+#define RAMP_MS 50
 
 typedef struct slot {
   http *h;
@@ -29,7 +36,8 @@ typedef struct slot {
   const qf_dialect *dialect;
   http_done_fn done;
   void *arg;
-  int64_t start_ms; /* monotonic */
+  int64_t start_ms;    /* monotonic */
+  conns_ticket ticket; /* its place at its host; deadline_ms ends the send */
   struct slot *next_free;
   char retry_after[RETRY_AFTER_LEN];
   char resp_headers[HEADERS_KEEP];
@@ -51,13 +59,13 @@ struct http {
   uv_loop_t *loop;
   CURLM *multi;
   uv_timer_t timer;
+  uv_timer_t ramp; /* runs while sends wait for a host's budget */
   const metrics *m;
   slot **slots; /* created on first use */
   unsigned nslots, max_slots, in_flight;
   slot *free_slots;
   sock *socks; /* every watched socket, to close what curl leaves behind */
   conns *conns;
-  unsigned host_conns;
   unsigned open_handles;
   bool closing;
 };
@@ -153,10 +161,15 @@ static void log_xfer_failure(const slot *sl, CURLcode rc) {
                sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc));
 }
 
-/* Judges a finished transfer, frees its slot, then tells the caller. */
-static void slot_finish(slot *sl, CURLcode rc) {
-  long status = 0;
-  curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status);
+static slot *slot_of(conns_ticket *t) {
+  return (slot *)(void *)((char *)t - offsetof(slot, ticket));
+}
+
+/* Judges a finished send (rc and HTTP status; a send never started has status
+ * 0), gives its place at its host back, frees its slot, then tells the caller.
+ * Returns the host's next send, admitted by this one's end: the caller starts
+ * it (after this call, so that a chain of ends never recurses). */
+static conns_ticket *slot_finish(slot *sl, CURLcode rc, long status) {
   qf_dialect_answer ans = {
       .xfer = xfer_of(rc),
       .status = status,
@@ -176,8 +189,46 @@ static void slot_finish(slot *sl, CURLcode rc) {
   metrics_send_done(sl->h->m, qf_clock_mono_ms() - sl->start_ms, sl->dialect, &ans);
   http_done_fn done = sl->done;
   void *arg = sl->arg;
+  conns_ticket *next = conns_done(sl->h->conns, &sl->ticket);
   slot_release(sl);
   done(&res, arg);
+  return next;
+}
+
+/* Hands sl's transfer to curl with left_ms of its time left. 0 or QF_EINTERNAL
+ * (logged). */
+static int xfer_add(slot *sl, int64_t left_ms) {
+  CURL *e = sl->easy;
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left_ms);
+  long connect_ms = left_ms < CONNECT_TIMEOUT_MS ? (long)left_ms : CONNECT_TIMEOUT_MS;
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+  CURLMcode mc = curl_multi_add_handle(sl->h->multi, e);
+  if (mc != CURLM_OK) {
+    qf_log_error("http_failed", "call=curl_multi_add_handle err=\"%s\"",
+                 curl_multi_strerror(mc));
+    return QF_EINTERNAL;
+  }
+  return 0;
+}
+
+/* Starts the admitted sends of list t in turn; one whose time ran out while it
+ * waited, or that curl refuses, ends here and its successor joins the list. */
+static void start_admitted(conns_ticket *t) {
+  while (t) {
+    conns_ticket *rest = t->next;
+    slot *sl = slot_of(t);
+    int64_t left = sl->ticket.deadline_ms - qf_clock_mono_ms();
+    conns_ticket *freed = NULL;
+    if (left <= 0)
+      freed = slot_finish(sl, CURLE_OPERATION_TIMEDOUT, 0);
+    else if (xfer_add(sl, left) != 0)
+      freed = slot_finish(sl, CURLE_FAILED_INIT, 0);
+    if (freed) {
+      freed->next = rest;
+      rest = freed;
+    }
+    t = rest;
+  }
 }
 
 static void check_done(http *h) {
@@ -190,9 +241,26 @@ static void check_done(http *h) {
     CURLcode rc = msg->data.result;
     slot *sl = NULL;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&sl);
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     curl_multi_remove_handle(h->multi, easy);
-    slot_finish(sl, rc);
+    start_admitted(slot_finish(sl, rc, status));
   }
+}
+
+/* The ramp's tick: sends that waited past their deadline end as timeouts, and
+ * the sends the raised budgets admit start. */
+static void on_ramp(uv_timer_t *t) {
+  http *h = t->data;
+  conns_batch b = conns_tick(h->conns, qf_clock_mono_ms());
+  while (b.expired) {
+    conns_ticket *rest = b.expired->next;
+    start_admitted(slot_finish(slot_of(b.expired), CURLE_OPERATION_TIMEDOUT, 0));
+    b.expired = rest;
+  }
+  start_admitted(b.start);
+  if (conns_waiting(h->conns) == 0)
+    uv_timer_stop(&h->ramp);
 }
 
 /* ---- curl <-> libuv ---- */
@@ -376,8 +444,9 @@ static void slot_put_back(http *h, slot *sl) {
   h->free_slots = sl;
 }
 
-/* Per-send options from the rendered request. */
-static int easy_prepare(slot *sl, int64_t timeout_ms) {
+/* Per-send options from the rendered request (the timeouts are set when the
+ * send starts: xfer_add). */
+static int easy_prepare(slot *sl) {
   struct curl_slist *l = NULL;
   for (size_t i = 0; i < sl->req.nheaders; i++)
     l = curl_slist_append(l, sl->req.headers[i]);
@@ -391,16 +460,29 @@ static int easy_prepare(slot *sl, int64_t timeout_ms) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
   curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sl->req.body_len);
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, sl->req.body);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-  long connect_ms =
-      timeout_ms < CONNECT_TIMEOUT_MS ? (long)timeout_ms : (long)CONNECT_TIMEOUT_MS;
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   sl->retry_after[0] = '\0';
   sl->resp_headers_len = 0;
   sl->body_len = 0;
   sl->body[0] = '\0';
   sl->errbuf[0] = '\0';
   return 0;
+}
+
+/* Starts sl's send at once if its host's budget allows, or queues it there
+ * (the ramp's timer then runs). 0 or QF_EINTERNAL. */
+static int admit(http *h, slot *sl, int64_t timeout_ms) {
+  sl->start_ms = qf_clock_mono_ms();
+  sl->ticket.deadline_ms = sl->start_ms + timeout_ms;
+  if (!conns_admit(h->conns, sl->req.url, &sl->ticket)) {
+    if (!uv_is_active((uv_handle_t *)&h->ramp))
+      uv_timer_start(&h->ramp, on_ramp, RAMP_MS, RAMP_MS);
+    return 0;
+  }
+  int rc = xfer_add(sl, timeout_ms);
+  if (rc != 0)
+    /* Admitted at once, so nothing waited behind it: nothing to start. */
+    start_admitted(conns_done(h->conns, &sl->ticket));
+  return rc;
 }
 
 int http_send(http *h, const qf_dialect *d, const qf_dialect_msg *msg,
@@ -413,15 +495,9 @@ int http_send(http *h, const qf_dialect *d, const qf_dialect_msg *msg,
   if (rc != 0)
     snprintf(why, QF_DIALECT_ERROR_LEN, "%s", sl->req.error);
   if (rc == 0)
-    rc = easy_prepare(sl, timeout_ms > 0 ? timeout_ms : 1);
-  if (rc == 0) {
-    CURLMcode mc = curl_multi_add_handle(h->multi, sl->easy);
-    if (mc != CURLM_OK) {
-      qf_log_error("http_failed", "call=curl_multi_add_handle err=\"%s\"",
-                   curl_multi_strerror(mc));
-      rc = QF_EINTERNAL;
-    }
-  }
+    rc = easy_prepare(sl);
+  if (rc == 0)
+    rc = admit(h, sl, timeout_ms > 0 ? timeout_ms : 1);
   if (rc != 0) {
     slot_put_back(h, sl);
     return rc == QF_ENOMEM ? QF_EINTERNAL : rc;
@@ -429,7 +505,6 @@ int http_send(http *h, const qf_dialect *d, const qf_dialect_msg *msg,
   sl->dialect = d;
   sl->done = done;
   sl->arg = arg;
-  sl->start_ms = qf_clock_mono_ms();
   h->in_flight++;
   qf_gauge_add(h->m->sends_in_flight, 1);
   return 0;
@@ -441,18 +516,17 @@ unsigned http_in_flight(const http *h) {
 
 /* ---- lifecycle ---- */
 
-static void multi_setup(http *h) {
+static void multi_setup(http *h, unsigned host_conns) {
   CURLM *mu = h->multi;
   curl_multi_setopt(mu, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
   curl_multi_setopt(mu, CURLMOPT_SOCKETDATA, h);
   curl_multi_setopt(mu, CURLMOPT_TIMERFUNCTION, on_curl_timer);
   curl_multi_setopt(mu, CURLMOPT_TIMERDATA, h);
-  /* Many groups share one platform host (every WeCom robot is one host). A
-   * connection per send would open hundreds at once at a burst's start, more
-   * than a listener's accept backlog takes (dropped SYNs cost a 1 s
-   * retransmit: docs/dispatcher.md); past the cap, sends wait inside curl for
-   * a kept-alive connection (or share one over HTTP/2). */
-  curl_multi_setopt(mu, CURLMOPT_MAX_HOST_CONNECTIONS, (long)h->host_conns);
+  /* The ramp (conns.h) keeps a host's sends in flight within its budget, so
+   * curl opens no more than that; curl's own cap at the ramp's max is a safety
+   * net only: past it, curl parks a transfer and wakes one per finished one,
+   * so a budget raised later would never be used. */
+  curl_multi_setopt(mu, CURLMOPT_MAX_HOST_CONNECTIONS, (long)host_conns);
   curl_multi_setopt(mu, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)h->max_slots);
   curl_multi_setopt(mu, CURLMOPT_MAXCONNECTS, (long)h->max_slots);
 }
@@ -463,7 +537,8 @@ int http_new(http **out, uv_loop_t *loop, unsigned max_sends, unsigned host_conn
   h->loop = loop;
   h->m = m;
   h->max_slots = max_sends ? max_sends : 1;
-  h->host_conns = host_conns && host_conns < h->max_slots ? host_conns : h->max_slots;
+  if (!host_conns || host_conns > h->max_slots)
+    host_conns = h->max_slots;
   h->slots = qf_calloc(h->max_slots, sizeof *h->slots);
   h->multi = curl_multi_init();
   if (!h->multi) {
@@ -472,11 +547,16 @@ int http_new(http **out, uv_loop_t *loop, unsigned max_sends, unsigned host_conn
     free(h);
     return QF_EINTERNAL;
   }
-  h->conns = conns_new(m);
-  multi_setup(h);
+  h->conns = conns_new(m, RAMP_STEP, host_conns);
+  multi_setup(h, host_conns);
   uv_timer_init(loop, &h->timer);
   h->timer.data = h;
-  h->open_handles = 1;
+  uv_timer_init(loop, &h->ramp);
+  h->ramp.data = h;
+  /* Never what keeps the loop running: while a send waits at a host, that
+   * host's budget is in flight, and curl's timer and sockets are active. */
+  uv_unref((uv_handle_t *)&h->ramp);
+  h->open_handles = 2;
   *out = h;
   return 0;
 }
@@ -504,4 +584,6 @@ void http_close(http *h) {
     sock_close(h->socks);
   uv_timer_stop(&h->timer);
   uv_close((uv_handle_t *)&h->timer, on_handle_closed);
+  uv_timer_stop(&h->ramp);
+  uv_close((uv_handle_t *)&h->ramp, on_handle_closed);
 }

@@ -66,9 +66,10 @@ static int parse_flags(flags *f, int argc, char **argv) {
       {"concurrency", QF_FLAG_INT, &f->concurrency, "256",
        "leases held at once (sends in flight plus leases waiting for content)", false,
        1, 100000},
-      {"host-connections", QF_FLAG_INT, &f->host_connections, "32",
-       "HTTP connections open at once to one host, at most (sends past it wait "
-       "for a kept-alive one)",
+      {"host-connections", QF_FLAG_INT, &f->host_connections, NULL,
+       "sends in flight (so HTTP connections) to one host at once, at most "
+       "(default and most: --concurrency); reached in steps of 32 per 50 ms "
+       "while sends wait, so a burst never opens more than 32 connects at once",
        false, 1, 100000},
       {"stats", QF_FLAG_STR, &f->stats, NULL, "serve counters as JSON on this address",
        false, 0, 0},
@@ -103,6 +104,8 @@ static int parse_flags(flags *f, int argc, char **argv) {
     return 2;
   }
   qf_log_set_level(lvl);
+  if (!f->host_connections || f->host_connections > f->concurrency)
+    f->host_connections = f->concurrency;
   return -1;
 }
 

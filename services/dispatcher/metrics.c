@@ -32,6 +32,7 @@ void metrics_init(metrics *m, qf_stats *s) {
   m->cache_entries = qf_stats_gauge(s, "cache_entries");
   m->connections_open = qf_stats_gauge(s, "connections_open");
   m->host_connections_peak = qf_stats_gauge(s, "host_connections_peak");
+  m->host_waiting = qf_stats_gauge(s, "host_waiting");
   m->leases_received = qf_stats_counter(s, "leases_received");
   m->lease_calls = qf_stats_counter(s, "lease_calls");
   m->lease_errors = qf_stats_counter(s, "lease_errors");

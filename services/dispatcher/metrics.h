@@ -18,7 +18,7 @@ typedef struct metrics {
   qf_gauge *results_pending;
   qf_gauge *cache_bytes;
   qf_gauge *cache_entries;
-  qf_gauge *connections_open, *host_connections_peak; /* conns.h */
+  qf_gauge *connections_open, *host_connections_peak, *host_waiting; /* conns.h */
   qf_counter *leases_received;
   qf_counter *lease_calls, *lease_errors;
   qf_counter *report_calls, *report_errors, *results_committed;

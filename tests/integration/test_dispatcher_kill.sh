@@ -3,11 +3,13 @@
 # re-leased to another dispatcher and completed. The platform here is slow (each
 # group's first request is answered after 2.5 s), so the first dispatcher is
 # surely holding every lease when it dies, with every request on the wire (one
-# connection per send: --host-connections 100).
+# connection per send once the per-host ramp has admitted all 100: its stats
+# show 100 in flight and none waiting for the host's budget).
 set -euo pipefail
 . "$QF_SRC/scripts/system.sh"
+. "$QF_SRC/tests/integration/obs_lib.sh"
 qf_system_init "$QF_BIN"
-QF_DISPATCHER_ARGS=(--host-connections 100)
+QF_DISPATCHER_ARGS=(--stats "ipc://$QF_DIR/dispatcher1.stats")
 qf_start_system 1 --lease-ms 3000
 
 qf_make_groups 100 "$QF_DIR/groups.jsonl" "?delays=2500"
@@ -16,6 +18,11 @@ post=$("$QF_BIN/qunfa" post --to all --text "survive me" --json | jq -r .post)
 
 all_leased() { [ "$("$QF_BIN/qunfa" status "$post" --json | jq .leased)" -eq 100 ]; }
 qf_wait_for 10 "all 100 deliveries leased by dispatcher1" all_leased
+all_sent() {
+  qf_stats_of "ipc://$QF_DIR/dispatcher1.stats" |
+    jq -e '.gauges.sends_in_flight == 100 and .gauges.host_waiting == 0' >/dev/null
+}
+qf_wait_for 10 "all 100 requests on the wire" all_sent
 qf_kill dispatcher1 KILL
 qf_start_dispatcher dispatcher2
 
