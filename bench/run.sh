@@ -160,7 +160,7 @@ start_system() { # D
 # qf_system_init and a trap that keeps the run's logs before cleaning up.
 system_init() {
   qf_system_init "$bin"
-  trap 'cp "$QF_DIR"/*.log "$run/" 2>/dev/null; qf_system_cleanup' EXIT
+  trap 'cp "$QF_DIR"/*.err "$QF_DIR"/*.log "$run/" 2>/dev/null; qf_cleanup' EXIT
 }
 
 # ---- qunfa ----
@@ -191,7 +191,7 @@ qunfa_fanout_run() { # N D REP
   mdb_stat -e -a "$QF_DIR/scheduler" >"$run/mdb_stat.txt" 2>&1 || true
   python3 "$here/analyze.py" fanout --system qunfa --groups "$n" --workers "$d" \
     --rep "$rep" --record "$QF_RECORD" --fanout "$run/fanout.json" \
-    --sched-log "$QF_DIR/scheduler.log" --sched-status "$run/scheduler.status" \
+    --sched-log "$QF_DIR/scheduler.err" --sched-status "$run/scheduler.status" \
     --disp-status "$run"/dispatcher*.status --mdb-stat "$run/mdb_stat.txt" \
     >>"$results/fanout.jsonl"
   stop_system
@@ -220,7 +220,7 @@ qunfa_precision_run() { # REP
   wait_lines "$QF_RECORD" "$n" $(((t0 + precision_window_ms - now) / 1000 + 30)) ||
     log "mockchat recorded fewer than $n"
   python3 "$here/analyze.py" precision --system qunfa --rep "$rep" --record "$QF_RECORD" \
-    --plan "$run/plan.txt" --sched-log "$QF_DIR/scheduler.log" \
+    --plan "$run/plan.txt" --sched-log "$QF_DIR/scheduler.err" \
     --create-ms "$(jq .create_ms "$run/create.json")" >>"$results/precision.jsonl"
   stop_system
 }
