@@ -80,8 +80,30 @@ size_t active_count(const active *a) {
   return a->count;
 }
 
+typedef struct retiring {
+  active *a;
+  apost *p;
+} retiring;
+
+/* The done record is durable: the post leaves memory. A kept batch that failed
+ * is retried, so wait for that. At shutdown (QF_ECLOSED) this runs from
+ * commit_close, which main.c calls before the loop turns again, so while a is
+ * still there (active_close frees it in a close callback). */
+static void on_retired(int status, void *arg) {
+  retiring *r = arg;
+  if (status != 0 && status != QF_ECLOSED) {
+    commit_defer(r->a->s->work, on_retired, r);
+    return;
+  }
+  apost_forget_counts(r->p);
+  table_remove(r->a, r->p);
+  apost_unref(r->p);
+  free(r);
+}
+
 void active_check_done(active *a, apost *p) {
   qf_kv_batch *b;
+  retiring *r;
   if (p->done || !apost_complete(p))
     return;
   p->done = true;
@@ -92,9 +114,12 @@ void active_check_done(active *a, apost *p) {
               (unsigned long long)p->id, p->total,
               p->counts[QUNFA__DELIVERY_STATE__DELIVERED],
               p->counts[QUNFA__DELIVERY_STATE__FAILED]);
-  apost_forget_counts(p);
-  table_remove(a, p);
-  apost_unref(p);
+  /* Commits are on a writer thread now: until the record is durable, the store
+   * the loop reads still shows the post unfinished, so the post stays in memory
+   * (status, live sessions read it there) until then. */
+  r = qf_malloc(sizeof(*r));
+  *r = (retiring){a, p};
+  commit_defer(a->s->work, on_retired, r);
 }
 
 /* ---- loading ---- */

@@ -21,7 +21,7 @@ apost *active_find(active *a, uint64_t id);
  * next loop turns and the pending ones queued. No-op if it is active already. */
 void active_start(active *a, const Qunfa__Post *rec);
 /* Call when p may have become complete: if every delivery is final, marks the
- * post done (work stream) and drops it from memory. */
+ * post done (work stream) and drops it from memory once that is durable. */
 void active_check_done(active *a, apost *p);
 size_t active_count(const active *a);
 
