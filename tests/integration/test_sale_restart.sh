@@ -16,15 +16,15 @@ id=$(jq -r .sale <<<"$sale")
 ann=$(jq -r .announce_post <<<"$sale")
 delivered() { [ "$("$Q" status "$ann" --json | jq .delivered)" -eq 8 ]; }
 qf_wait_for 20 "the announcement at the 8 free groups" delivered || exit 1
-# The dispatchers are held (SIGSTOP) across the kill: otherwise the sold-out post
-# can reach the groups before the kill lands while its outcomes are not yet
-# durable, and is then sent again after the restart — a duplicate that at least
-# once allows, not the follow-up made twice that this test is about.
-for d in dispatcher1 dispatcher2; do kill -STOP "$(qf_pid "$d")"; done
+# No dispatcher runs across the kill: otherwise the sold-out post can reach the
+# groups before the kill lands while its outcomes are not yet durable, and is
+# then sent again after the restart — a duplicate that at least once allows, not
+# the follow-up made twice that this test is about.
+for d in dispatcher1 dispatcher2; do qf_stop "$d"; done
 "$Q" flash-sale stock "$id" 0 >/dev/null
 qf_kill scheduler KILL
 qf_start_scheduler --lease-ms 2000
-for d in dispatcher1 dispatcher2; do kill -CONT "$(qf_pid "$d")"; done
+for d in dispatcher1 dispatcher2; do qf_start_dispatcher "$d"; done
 settled() { "$Q" flash-sale show "$id" --json | jq -e '.sold_out and .soldout_settled' >/dev/null; }
 qf_wait_for 30 "the sold-out follow-up after the restart" settled || exit 1
 so=$("$Q" flash-sale show "$id" --json | jq -r .soldout_post)
