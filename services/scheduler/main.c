@@ -31,6 +31,7 @@
 #include "qf/config.h"
 #include "qf/err.h"
 #include "qf/log.h"
+#include "qf/signals.h"
 #include "qf/stats.h"
 #include "qf/watchdog.h"
 #include "ready.h"
@@ -67,10 +68,9 @@ typedef struct app {
   relay *rly;
   metrics_http *web;
   qf_rpc_server *client_srv, *work_srv;
-  uv_signal_t sigterm, sigint;
+  qf_stop_signals signals;
   uv_timer_t drain;
   int64_t drain_ms;
-  const char *stopped_by;
 } app;
 
 /* In the order of service Scheduler's methods; NULL answers "no method". */
@@ -259,8 +259,7 @@ static void finish_shutdown(app *a) {
   s->act = NULL;
   s->work = s->client = NULL;
   close_handle((uv_handle_t *)&a->drain);
-  close_handle((uv_handle_t *)&a->sigterm);
-  close_handle((uv_handle_t *)&a->sigint);
+  qf_stop_signals_close(&a->signals);
 }
 
 static void on_drain_tick(uv_timer_t *t) {
@@ -278,12 +277,11 @@ static void on_drain_tick(uv_timer_t *t) {
   finish_shutdown(a);
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
-  app *a = h->data;
+static void on_stop(qf_stop_signals *sig, void *arg) {
+  app *a = arg;
   if (a->s.stopping)
     return;
-  a->stopped_by = signum == SIGTERM ? "SIGTERM" : "SIGINT";
-  qf_log_info("stopping", "signal=%s", a->stopped_by);
+  qf_log_info("stopping", "signal=%s", qf_stop_signals_by(sig));
   a->s.stopping = true;
   dispatch_drain(a->s.dsp);
   uv_timer_start(&a->drain, on_drain_tick, 0, DRAIN_TICK_MS);
@@ -388,17 +386,9 @@ static void wire(app *a, const opts *o) {
 }
 
 static int watch_signals(app *a) {
-  int rc;
-  a->sigterm.data = a->sigint.data = a->drain.data = a;
+  a->drain.data = a;
   uv_timer_init(a->s.loop, &a->drain);
-  if ((rc = uv_signal_init(a->s.loop, &a->sigterm)) != 0 ||
-      (rc = uv_signal_start(&a->sigterm, on_signal, SIGTERM)) != 0 ||
-      (rc = uv_signal_init(a->s.loop, &a->sigint)) != 0 ||
-      (rc = uv_signal_start(&a->sigint, on_signal, SIGINT)) != 0) {
-    qf_log_error("start_failed", "call=uv_signal_start err=\"%s\"", uv_strerror(rc));
-    return QF_EINTERNAL;
-  }
-  return 0;
+  return qf_stop_signals_watch(&a->signals, a->s.loop, on_stop, a);
 }
 
 static int start(app *a, const opts *o) {
@@ -447,7 +437,7 @@ int main(int argc, char **argv) {
   else if (status == 0)
     uv_run(&loop, UV_RUN_DEFAULT);
   if (status == 0)
-    qf_log_info("stopped", "signal=%s", a.stopped_by ? a.stopped_by : "none");
+    qf_log_info("stopped", "signal=%s", qf_stop_signals_by(&a.signals));
   uv_run(&loop, UV_RUN_DEFAULT); /* let closing handles finish */
   uv_loop_close(&loop);
   relay_stop(a.rly); /* after the server that reads it */

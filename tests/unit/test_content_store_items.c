@@ -4,13 +4,13 @@
 #include "content.h"
 #include "idset.h"
 #include "items.h"
+#include "tmpdir.h"
 
 #include "qf/err.h"
 #include "qf/hash.h"
 #include "qf/stats.h"
 
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +18,12 @@
 
 static char dir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static void setup(void) {
-  snprintf(dir, sizeof dir, "/tmp/qf-items-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tmpdir_make(dir, sizeof dir, "items");
 }
 
 static void teardown(void) {
-  nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  tmpdir_remove(dir);
 }
 
 TestSuite(items, .init = setup, .fini = teardown);

@@ -1,9 +1,9 @@
 #define _XOPEN_SOURCE 700
 #include "qf/err.h"
 #include "qf/kv.h"
+#include "tmpdir.h"
 
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,21 +14,12 @@
 static char dir[64];
 static const char *const dbs[] = {"timeline", "posts"};
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static void setup(void) {
-  snprintf(dir, sizeof dir, "/tmp/qf-kv-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tmpdir_make(dir, sizeof dir, "kv");
 }
 
 static void teardown(void) {
-  nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  tmpdir_remove(dir);
 }
 
 TestSuite(kv, .init = setup, .fini = teardown);

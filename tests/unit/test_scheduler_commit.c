@@ -6,9 +6,9 @@
 #include "qf/err.h"
 #include "qf/kv.h"
 #include "qf/stats.h"
+#include "tmpdir.h"
 
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,21 +22,12 @@ static uv_loop_t loop;
 static uv_idle_t alive; /* keeps the loop turning while a test waits */
 static qf_stats *stats;
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static void on_alive(uv_idle_t *h) {
   (void)h;
 }
 
 static void setup(void) {
-  snprintf(dir, sizeof dir, "/tmp/qf-commit-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tmpdir_make(dir, sizeof dir, "commit");
   stats = qf_stats_new("test");
   metrics_init(stats);
   uv_loop_init(&loop);
@@ -49,7 +40,7 @@ static void teardown(void) {
   uv_run(&loop, UV_RUN_DEFAULT);
   cr_expect_eq(uv_loop_close(&loop), 0, "a handle was left open");
   qf_stats_free(stats);
-  nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  tmpdir_remove(dir);
 }
 
 TestSuite(commit, .init = setup, .fini = teardown, .timeout = 30);
