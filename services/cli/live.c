@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "qf/alloc.h"
 #include "qf/clock.h"
 
 #define REMIND_MAX 8
@@ -320,59 +321,96 @@ static void sleep_until(int64_t at_ms) {
     nanosleep(&(struct timespec){left / 1000, (left % 1000) * 1000000L}, NULL);
 }
 
-/* Appends each line of f at its offset; returns 0 or an exit code. */
-static int replay(qunfa_client *c, uint64_t id, FILE *f, uint32_t *count,
-                  uint32_t *last) {
-  char *line = malloc(LINE_MAX_BYTES);
-  int64_t t0 = qf_clock_mono_ms();
+/* A recorded talk, read and checked whole before anything is sent: a bad line
+ * sends nothing, and no connection is opened only to be dropped (NNG 1.5.2's
+ * ipc listener stops accepting when a peer leaves mid-handshake:
+ * docs/operations.md). */
+typedef struct talk {
+  char **text;
+  int64_t *at_ms; /* offsets from the start */
+  size_t n, cap;
+} talk;
+
+static void talk_free(talk *t) {
+  for (size_t i = 0; i < t->n; i++)
+    free(t->text[i]);
+  free(t->text);
+  free(t->at_ms);
+}
+
+static void talk_add(talk *t, const char *text, double offset_s) {
+  if (t->n == t->cap) {
+    t->cap = t->cap ? 2 * t->cap : 64;
+    t->text = qf_realloc(t->text, t->cap * sizeof *t->text);
+    t->at_ms = qf_realloc(t->at_ms, t->cap * sizeof *t->at_ms);
+  }
+  t->text[t->n] = qf_strdup(text);
+  t->at_ms[t->n++] = (int64_t)(offset_s * 1000);
+}
+
+/* Reads every line of f into t; returns 0 or the exit code of a bad line. */
+static int talk_read(talk *t, FILE *f) {
+  char *line = qf_malloc(LINE_MAX_BYTES);
   int rc = 0, n = 0;
-  if (!line)
-    return cli_fail("out of memory");
   while (rc == 0 && fgets(line, LINE_MAX_BYTES, f)) {
     json_error_t err;
-    json_t *j;
     n++;
     if (line[strspn(line, " \t\r\n")] == '\0')
       continue;
-    j = json_loads(line, 0, &err);
+    json_t *j = json_loads(line, 0, &err);
     const char *text = json_string_value(json_object_get(j, "text"));
     json_t *off = json_object_get(j, "offset");
-    if (!text || !*text || !json_is_number(off) || json_number_value(off) < 0) {
+    if (!text || !*text || !json_is_number(off) || json_number_value(off) < 0)
       rc = cli_fail("line %d: not {\"text\":\"...\",\"offset\":SECONDS}", n);
-    } else {
-      sleep_until(t0 + (int64_t)(json_number_value(off) * 1000));
-      if ((rc = qunfa_live_say(c, id, text, last)) != 0)
-        rc = cli_call_failed(c, rc);
-      else
-        (*count)++;
-    }
+    else
+      talk_add(t, text, json_number_value(off));
     json_decref(j);
   }
   free(line);
   return rc;
 }
 
+/* Appends each text of t at its offset; returns 0 or an exit code. */
+static int replay(qunfa_client *c, uint64_t id, const talk *t, uint32_t *count,
+                  uint32_t *last) {
+  int64_t t0 = qf_clock_mono_ms();
+  for (size_t i = 0; i < t->n; i++) {
+    sleep_until(t0 + t->at_ms[i]);
+    int rc = qunfa_live_say(c, id, t->text[i], last);
+    if (rc != 0)
+      return cli_call_failed(c, rc);
+    (*count)++;
+  }
+  return 0;
+}
+
 int cli_live_replay(int argc, char **argv) {
   cli_global g = {0};
   char *pos[2];
+  size_t npos;
   uint64_t id;
   qunfa_client *c = NULL;
   uint32_t count = 0, last = 0;
+  talk t = {0};
   FILE *f;
   int rc;
 
-  if ((rc = cli_start_id(&replay_cmd, argc, argv, &g, pos, &id, &c)) >= 0)
+  if ((rc = cli_parse(&replay_cmd, argc, argv, &g, pos, &npos)) >= 0)
     return rc;
-  if (!(f = fopen(pos[1], "r"))) {
-    qunfa_close(c);
+  if (!cli_parse_u64(pos[0], &id))
+    return cli_usage_error(&replay_cmd, "ID must be a decimal number");
+  if (!(f = fopen(pos[1], "r")))
     return cli_fail("%s: cannot be read", pos[1]);
-  }
-  rc = replay(c, id, f, &count, &last);
-  if (rc == 0 && g.json)
-    print_appended(id, count, last);
-  else if (rc == 0)
-    printf("%u segments replayed\n", count);
-  qunfa_close(c);
+  rc = talk_read(&t, f);
   fclose(f);
+  if (rc == 0 && (rc = cli_connect(&g, &c)) == 0) {
+    rc = replay(c, id, &t, &count, &last);
+    if (rc == 0 && g.json)
+      print_appended(id, count, last);
+    else if (rc == 0)
+      printf("%u segments replayed\n", count);
+    qunfa_close(c);
+  }
+  talk_free(&t);
   return rc;
 }
