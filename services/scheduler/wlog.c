@@ -26,6 +26,7 @@ void wlog_free(wlog *w) {
   free(w->t);
   w->t = NULL;
   w->base_us = WLOG_NONE;
+  w->base_n = 0;
   w->used = 0;
   w->head = 0;
 }
@@ -36,6 +37,7 @@ void wlog_init(wlog *w, uint32_t count, int64_t window_us, int64_t at_us) {
   w->count = count;
   w->window_us = window_us;
   w->base_us = at_us > 0 ? at_us : WLOG_NONE;
+  w->base_n = at_us > 0 ? count : 0;
   w->head = w->used = 0;
   if (count <= WLOG_EXACT_MAX) {
     w->q_us = 0;
@@ -52,13 +54,14 @@ static void materialize(wlog *w) {
   w->t = qf_malloc(w->slots * per);
   w->head = 0;
   if (exact(w)) {
+    /* Oldest first: the slots before the base_n newest are empty. */
     for (uint32_t i = 0; i < w->slots; i++)
-      w->t[i] = w->base_us;
+      w->t[i] = i < w->slots - w->base_n ? WLOG_NONE : w->base_us;
     return;
   }
-  w->used = w->base_us != WLOG_NONE;
+  w->used = w->base_n > 0;
   w->t[0] = w->base_us;
-  counts(w)[0] = w->count;
+  counts(w)[0] = w->base_n;
 }
 
 static int64_t newest(const wlog *w) {
@@ -74,7 +77,7 @@ static int64_t newest(const wlog *w) {
 static int64_t kth_recent(const wlog *w, uint32_t k) {
   uint32_t seen = 0;
   if (w->t == NULL)
-    return w->base_us;
+    return k <= w->base_n ? w->base_us : WLOG_NONE;
   if (exact(w))
     return w->t[(w->head + w->slots - k) % w->slots];
   for (uint32_t i = 0; i < w->used; i++) {
@@ -102,6 +105,18 @@ void wlog_done(wlog *w, int64_t now_us) {
   int64_t last, c = now_us;
   if (w->count == 0)
     return;
+  if (!exact(w))
+    /* Counted at the end of its bucket: later than it completed, so safe. */
+    c = (c + w->q_us - 1) / w->q_us * w->q_us;
+  if (w->t == NULL && (w->base_n == 0 || c <= w->base_us)) {
+    /* Still one instant: the first completion, or one at (or, out of order,
+     * before) the base, recorded as the base as a ring would. */
+    if (w->base_n == 0)
+      w->base_us = c;
+    if (w->base_n < w->count)
+      w->base_n++;
+    return;
+  }
   if (w->t == NULL)
     materialize(w);
   last = newest(w);
@@ -110,8 +125,6 @@ void wlog_done(wlog *w, int64_t now_us) {
     w->head = (w->head + 1) % w->slots;
     return;
   }
-  /* Counted at the end of its bucket: later than it completed, so safe. */
-  c = (c + w->q_us - 1) / w->q_us * w->q_us;
   if (w->used > 0 && c <= last) {
     counts(w)[w->head]++;
     return;

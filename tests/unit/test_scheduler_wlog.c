@@ -193,6 +193,29 @@ Test(wlog, a_stale_log_is_freed) {
   wlog_free(&w);
 }
 
+Test(wlog, completions_at_one_instant_need_no_ring) {
+  /* A group that sent once in a fan-out: its log is the instant alone. */
+  for (uint32_t n = 2; n <= 1000; n *= 10) { /* exact and bucket mode */
+    int64_t window = 1000000;
+    wlog w;
+    memset(&w, 0, sizeof w);
+    wlog_init(&w, n, window, 0);
+    wlog_done(&w, window);
+    cr_assert_null(w.t, "N=%u: one completion allocates nothing", n);
+    cr_assert_eq(wlog_peek(&w, 0, window + 1), 0, "N=%u: one of N counted, not N", n);
+    /* N - 1 leases out: the one completion fills the window until it ends. */
+    cr_assert_eq(wlog_peek(&w, n - 1, window + 1), 2 * window);
+    cr_assert_eq(wlog_peek(&w, n - 1, 2 * window), 0);
+    /* A completion at a later instant needs the ring and keeps both. */
+    wlog_done(&w, window * 3 / 2);
+    cr_assert_not_null(w.t, "N=%u", n);
+    cr_assert_eq(wlog_peek(&w, n - 2, window * 3 / 2), 2 * window, "N=%u: two counted",
+                 n);
+    cr_assert_eq(wlog_peek(&w, n - 1, 2 * window), window * 5 / 2);
+    wlog_free(&w);
+  }
+}
+
 /* ---- the limiter: a group's key and the global key ---- */
 
 static ginfo *group(limits *l, const char *id, const char *rate) {
