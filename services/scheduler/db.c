@@ -42,6 +42,13 @@ static void put_packed(qf_kv_batch *b, unsigned db, const void *key, size_t klen
     free(buf);
 }
 
+void db_put_by_id(qf_kv_batch *b, unsigned db, uint64_t id,
+                  const ProtobufCMessage *msg) {
+  uint8_t k[8];
+  qf_kv_put_be64(k, id);
+  put_packed(b, db, k, sizeof k, msg);
+}
+
 void db_put_group(qf_kv_batch *b, const Qunfa__Group *g) {
   put_packed(b, DB_GROUPS, g->id, strlen(g->id), &g->base);
 }
@@ -148,6 +155,20 @@ int db_get_post(qf_kv_txn *txn, uint64_t id, Qunfa__Post **out) {
 int db_get_group(qf_kv_txn *txn, const char *id, Qunfa__Group **out) {
   return get_unpacked(txn, DB_GROUPS, id, strlen(id), &qunfa__group__descriptor,
                       (ProtobufCMessage **)out);
+}
+
+int db_read_by_id(qf_kv *kv, unsigned db, uint64_t id,
+                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out) {
+  qf_kv_txn *txn = NULL;
+  uint8_t k[8];
+  *out = NULL;
+  int rc = qf_kv_read_begin(kv, &txn);
+  if (rc != 0)
+    return rc;
+  qf_kv_put_be64(k, id);
+  rc = get_unpacked(txn, db, k, sizeof k, desc, out);
+  qf_kv_read_end(txn);
+  return rc;
 }
 
 static int get_meta_id(qf_kv *kv, const char *key, uint64_t *out) {

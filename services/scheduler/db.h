@@ -56,6 +56,9 @@ void db_put_next_post_id(qf_kv_batch *b, uint64_t next);
 void db_put_schedule(qf_kv_batch *b, const Qunfa__Schedule *sc);
 void db_del_schedule(qf_kv_batch *b, uint64_t id);
 void db_put_next_schedule_id(qf_kv_batch *b, uint64_t next);
+/* A record kept under a big-endian 64-bit id (sales, live sessions). */
+void db_put_by_id(qf_kv_batch *b, unsigned db, uint64_t id,
+                  const ProtobufCMessage *msg);
 /* Remembers that the CreatePost with idempotency key key made post id. */
 void db_put_post_key(qf_kv_batch *b, const char *key, uint64_t id);
 
@@ -64,6 +67,9 @@ void db_put_post_key(qf_kv_batch *b, const char *key, uint64_t id);
  * when the stored bytes do not unpack. */
 int db_get_post(qf_kv_txn *txn, uint64_t id, Qunfa__Post **out);
 int db_get_group(qf_kv_txn *txn, const char *id, Qunfa__Group **out);
+/* The record id of db, read in a transaction of its own, unpacked as desc. */
+int db_read_by_id(qf_kv *kv, unsigned db, uint64_t id,
+                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 /* The post made under idempotency key key: QF_ENOTFOUND when none. */
 int db_get_post_key(qf_kv_txn *txn, const char *key, uint64_t *id);
 /* The next post id to hand out (1 on a new store). */

@@ -147,13 +147,7 @@ void live_fill_record(const lsess *ls, Qunfa__LiveSession *r, bool lists) {
 }
 
 void live_put(sched *s, const Qunfa__LiveSession *r) {
-  uint8_t k[8];
-  size_t n = qunfa__live_session__get_packed_size(r);
-  uint8_t *buf = qf_malloc(n ? n : 1);
-  qunfa__live_session__pack(r, buf);
-  qf_kv_put_be64(k, r->id);
-  qf_kv_batch_put(commit_batch(s->client), DB_LIVES, k, sizeof k, buf, n);
-  free(buf);
+  db_put_by_id(commit_batch(s->client), DB_LIVES, r->id, &r->base);
 }
 
 void live_put_record(sched *s, const lsess *ls) {

@@ -60,19 +60,8 @@ void live_settle(lives *lv, lsess *ls) {
 /* ---- reading a settled session ---- */
 
 static int get_record(sched *s, uint64_t id, Qunfa__LiveSession **out) {
-  qf_kv_txn *txn = NULL;
-  qf_kv_val v;
-  uint8_t k[8];
-  int rc;
-  *out = NULL;
-  if ((rc = qf_kv_read_begin(s->kv, &txn)) != 0)
-    return rc;
-  qf_kv_put_be64(k, id);
-  if ((rc = qf_kv_get(txn, DB_LIVES, k, sizeof k, &v)) == 0 &&
-      (*out = qunfa__live_session__unpack(NULL, v.len, v.data)) == NULL)
-    rc = QF_EPROTO;
-  qf_kv_read_end(txn);
-  return rc;
+  return db_read_by_id(s->kv, DB_LIVES, id, &qunfa__live_session__descriptor,
+                       (ProtobufCMessage **)out);
 }
 
 bool live_settled(sched *s, uint64_t id, bool *cancelled) {

@@ -85,29 +85,12 @@ int sale_text_soldout(const Qunfa__Sale *sale, char *buf, size_t len) {
 /* ---- records ---- */
 
 static void put_sale(qf_kv_batch *b, const Qunfa__Sale *sale) {
-  uint8_t k[8];
-  size_t n = qunfa__sale__get_packed_size(sale);
-  uint8_t *buf = qf_malloc(n ? n : 1);
-  qunfa__sale__pack(sale, buf);
-  qf_kv_put_be64(k, sale->id);
-  qf_kv_batch_put(b, DB_SALES, k, sizeof k, buf, n);
-  free(buf);
+  db_put_by_id(b, DB_SALES, sale->id, &sale->base);
 }
 
 static int get_sale(sched *s, uint64_t id, Qunfa__Sale **out) {
-  qf_kv_txn *txn = NULL;
-  qf_kv_val v;
-  uint8_t k[8];
-  int rc;
-  *out = NULL;
-  if ((rc = qf_kv_read_begin(s->kv, &txn)) != 0)
-    return rc;
-  qf_kv_put_be64(k, id);
-  if ((rc = qf_kv_get(txn, DB_SALES, k, sizeof k, &v)) == 0 &&
-      (*out = qunfa__sale__unpack(NULL, v.len, v.data)) == NULL)
-    rc = QF_EPROTO;
-  qf_kv_read_end(txn);
-  return rc;
+  return db_read_by_id(s->kv, DB_SALES, id, &qunfa__sale__descriptor,
+                       (ProtobufCMessage **)out);
 }
 
 static void put_next_id(qf_kv_batch *b, uint64_t next) {
