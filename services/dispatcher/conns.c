@@ -124,6 +124,15 @@ curl_socket_t conns_open(conns *c, const char *url, const struct curl_sockaddr *
     qf_log_warn("socket_failed", "call=socket err=\"%s\"", strerror(errno));
     return fd;
   }
+  /* A send cut off at its deadline must not reach the platform later: the
+   * scheduler counts its lease as ended by then (limits are counted at the
+   * receiver). Closing with a zero linger resets the connection and drops what
+   * the kernel still holds, instead of retransmitting it once a cut network
+   * is back. */
+  struct linger drop = {.l_onoff = 1, .l_linger = 0};
+  if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &drop, sizeof drop) != 0)
+    qf_log_warn("socket_failed", "call=setsockopt opt=SO_LINGER err=\"%s\"",
+                strerror(errno));
   char key[HOST_KEY_LEN];
   host_key(url, key);
   host *h = host_get(c, key);
