@@ -47,13 +47,18 @@ static const cli_command open_cmd = {
     .nflags = sizeof open_flags / sizeof open_flags[0],
 };
 
-static void print_id(const char *key, uint64_t id, bool json) {
+/* An id as JSON: a decimal string, since 64-bit ids do not fit a double. */
+static json_t *id_json(uint64_t id) {
   char buf[24];
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
+  return json_string(buf);
+}
+
+static void print_id(const char *key, uint64_t id, bool json) {
   if (json)
-    out_json_print(json_pack("{s:s}", key, buf));
+    out_json_print(json_pack("{s:o}", key, id_json(id)));
   else
-    printf("%s\n", buf);
+    printf("%llu\n", (unsigned long long)id);
 }
 
 int cli_live_open(int argc, char **argv) {
@@ -93,9 +98,7 @@ int cli_live_open(int argc, char **argv) {
 
 /* --json of say and replay. */
 static void print_appended(uint64_t id, uint32_t count, uint32_t last) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
-  out_json_print(json_pack("{s:s, s:I, s:I}", "live", buf, "appended",
+  out_json_print(json_pack("{s:o, s:I, s:I}", "live", id_json(id), "appended",
                            (json_int_t)count, "last", (json_int_t)last));
 }
 
@@ -228,9 +231,7 @@ int cli_live_cancel(int argc, char **argv) {
   if ((rc = qunfa_live_cancel(c, id, &r)) != 0) {
     rc = cli_call_failed(c, rc);
   } else if (g.json) {
-    char buf[24];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)id);
-    out_json_print(json_pack("{s:s, s:I, s:I, s:b}", "live", buf, "cancelled",
+    out_json_print(json_pack("{s:o, s:I, s:I, s:b}", "live", id_json(id), "cancelled",
                              (json_int_t)r.cancelled, "leased", (json_int_t)r.leased,
                              "was_cancelled", r.was_done));
   } else if (r.was_done) {
@@ -270,12 +271,10 @@ int cli_live_status(int argc, char **argv) {
   if ((rc = qunfa_live_status(c, id, &s)) != 0) {
     rc = cli_call_failed(c, rc);
   } else if (g.json) {
-    char buf[24];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)s->live_id);
     out_json_print(json_pack(
-        "{s:s, s:I, s:I, s:I, s:b, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I}, "
+        "{s:o, s:I, s:I, s:I, s:b, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I}, "
         "s:{s:o, s:I, s:I}}",
-        "live", buf, "segments", (json_int_t)s->segments, "groups",
+        "live", id_json(s->live_id), "segments", (json_int_t)s->segments, "groups",
         (json_int_t)s->groups, "groups_done", (json_int_t)s->groups_done, "closed",
         s->closed, "cancelled", s->session_cancelled, "settled", s->settled,
         "deliveries", "pending", (json_int_t)s->pending, "leased",
