@@ -3,6 +3,7 @@
  * fixtures is accepted and recorded as a card, and each malformed card in the
  * fixture's "mockchat_rejects" ({"name", "url", "body", "status", "answer_has"})
  * is rejected with the platform's status and error. */
+#include "mockchat_secrets.h"
 #include "platform.h"
 
 #include "qf/err.h"
@@ -18,14 +19,7 @@
 static secrets *sec;
 
 static void setup(void) {
-  char path[] = "/tmp/qf-mc-cards-XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
-  cr_assert_eq(write(fd, "{}", 2), 2);
-  close(fd);
-  char why[256] = "";
-  cr_assert_eq(secrets_load(&sec, path, why, sizeof why), 0, "%s", why);
-  unlink(path);
+  sec = mockchat_secrets("{}");
 }
 
 static void teardown(void) {

@@ -1,5 +1,6 @@
 /* The simulated platforms' checks: what each accepts, and how it rejects a
  * malformed, unsigned or badly signed request, as the real platform answers. */
+#include "mockchat_secrets.h"
 #include "platform.h"
 
 #include "qf/err.h"
@@ -15,18 +16,11 @@
 static secrets *sec;
 
 static void setup(void) {
-  char path[] = "/tmp/qf-mc-secrets-XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert_geq(fd, 0);
-  const char *doc = "{\"feishu\":{\"fs1\":\"qfFeishuSecret8r2Kx9\"},"
-                    "\"dingtalk\":{\"dt1\":{\"secret\":"
-                    "\"SEC9f3b2c6d1e8a7f4b5c0d9e8f7a6b5c4d3e2f1a0b9c8"
-                    "d7e6f5a4b3c2d1e0f9a8b\"},\"kw\":{\"keywords\":[\"qunfa\"]}}}";
-  cr_assert_eq(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
-  close(fd);
-  char why[256] = "";
-  cr_assert_eq(secrets_load(&sec, path, why, sizeof why), 0, "%s", why);
-  unlink(path);
+  sec =
+      mockchat_secrets("{\"feishu\":{\"fs1\":\"qfFeishuSecret8r2Kx9\"},"
+                       "\"dingtalk\":{\"dt1\":{\"secret\":"
+                       "\"SEC9f3b2c6d1e8a7f4b5c0d9e8f7a6b5c4d3e2f1a0b9c8"
+                       "d7e6f5a4b3c2d1e0f9a8b\"},\"kw\":{\"keywords\":[\"qunfa\"]}}}");
 }
 
 static void teardown(void) {
