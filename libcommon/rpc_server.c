@@ -18,6 +18,7 @@
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/err.h"
+#include "qf/ipc_guard.h"
 #include "qf/log.h"
 #include "qf/rpc.h"
 #include "rpc_cache.h"
@@ -60,6 +61,7 @@ struct qf_rpc_server {
   uv_loop_t *loop;
   uv_async_t async;
   nng_socket sock;
+  qf_ipc_guard *guard; /* re-creates an ipc:// listener that stopped accepting */
   const ProtobufCServiceDescriptor *svc;
   qf_rpc_handler_fn *handlers; /* svc->n_methods, copied */
   void *arg;
@@ -392,6 +394,7 @@ void qf_rpc_server_get_counters(const qf_rpc_server *s, qf_rpc_server_counters *
   out->calls = atomic_load(&s->n_calls);
   out->repeats = atomic_load(&s->n_repeats);
   out->rejected = atomic_load(&s->n_rejected);
+  out->listener_restarts = qf_ipc_guard_restarts(s->guard);
 }
 
 unsigned qf_rpc_call_method(const qf_rpc_call *call) {
@@ -465,7 +468,8 @@ static void on_closed(uv_handle_t *h) {
 }
 
 /* Opens the socket, its contexts and listens; nothing is received yet. */
-static int open_socket(qf_rpc_server *s, const char *url, size_t max_msg) {
+static int open_socket(qf_rpc_server *s, const char *url, size_t max_msg,
+                       const qf_ipc_guard_opts *guard) {
   const char *call = "nng_rep0_open";
   int rv = nng_rep0_open(&s->sock);
   if (rv == 0) {
@@ -484,7 +488,7 @@ static int open_socket(qf_rpc_server *s, const char *url, size_t max_msg) {
   }
   if (rv == 0) {
     call = "nng_listen";
-    rv = nng_listen(s->sock, url, NULL, 0);
+    rv = qf_ipc_guard_listen(&s->guard, s->sock, url, NNG_REP0_PEER, "rpc", guard);
   }
   if (rv != 0) {
     char u[512];
@@ -514,11 +518,12 @@ int qf_rpc_server_start(qf_rpc_server **out, uv_loop_t *loop, const char *url,
   s->ctxs = qf_calloc(n_ctxs, sizeof *s->ctxs);
   s->cache = rpc_cache_new();
   pthread_mutex_init(&s->mu, NULL);
-  int rc = open_socket(s, url, max_msg);
+  int rc = open_socket(s, url, max_msg, opts ? opts->ipc_guard : NULL);
   if (rc == 0 && uv_async_init(loop, &s->async, on_async) != 0)
     rc = QF_EINTERNAL;
   if (rc != 0) {
     nng_close(s->sock); /* no operation was started: free at once */
+    qf_ipc_guard_stop(s->guard);
     server_free(s);
     return rc;
   }
@@ -556,6 +561,7 @@ void qf_rpc_server_stop(qf_rpc_server *s) {
   /* Closing completes every pending operation; once each aio is stopped no
    * callback of ours runs again, and none queued a call after `stopping`. */
   nng_close(s->sock);
+  qf_ipc_guard_stop(s->guard);
   for (unsigned i = 0; i < s->n_ctxs; i++)
     nng_aio_stop(s->ctxs[i].aio);
   s->closed = true;

@@ -3,6 +3,7 @@
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/err.h"
+#include "qf/ipc_guard.h"
 #include "qf/log.h"
 
 #include <jansson.h>
@@ -124,6 +125,7 @@ struct qf_stats {
   bool serving;
   atomic_bool closing;
   nng_socket sock;
+  qf_ipc_guard *guard; /* re-creates an ipc:// listener that stopped accepting */
   server_ctx srv[STATS_CONTEXTS];
 };
 
@@ -144,6 +146,8 @@ static void serve_stop(qf_stats *s) {
    * for a running callback to return before freeing. */
   atomic_store(&s->closing, true);
   nng_close(s->sock);
+  qf_ipc_guard_stop(s->guard);
+  s->guard = NULL;
   for (int i = 0; i < STATS_CONTEXTS; i++) {
     if (s->srv[i].aio)
       nng_aio_free(s->srv[i].aio);
@@ -485,7 +489,8 @@ int qf_stats_serve(qf_stats *s, const char *url) {
     if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0)
       return listen_failed(s, "nng_ctx_open", url, rv);
   }
-  if ((rv = nng_listen(s->sock, url, NULL, 0)) != 0)
+  rv = qf_ipc_guard_listen(&s->guard, s->sock, url, NNG_REP0_PEER, "stats", NULL);
+  if (rv != 0)
     return listen_failed(s, "nng_listen", url, rv);
   s->serving = true;
   for (int i = 0; i < STATS_CONTEXTS; i++)

@@ -5,6 +5,7 @@
 #include "qf/alloc.h"
 #include "qf/clock.h"
 #include "qf/err.h"
+#include "qf/ipc_guard.h"
 #include "qf/log.h"
 
 #include <inttypes.h>
@@ -33,6 +34,7 @@ typedef struct worker {
 
 struct gateway {
   nng_socket sock;
+  qf_ipc_guard *guard; /* re-creates an ipc:// listener that stopped accepting */
   hook_env env;
   worker w[WORKERS];
   int nworkers;
@@ -203,7 +205,8 @@ int gateway_start(gateway **out, const char *url, const hook_env *env) {
     }
     g->nworkers++;
   }
-  if ((rv = nng_listen(g->sock, url, NULL, 0)) != 0)
+  rv = qf_ipc_guard_listen(&g->guard, g->sock, url, NNG_REP0_PEER, "gateway", NULL);
+  if (rv != 0)
     return start_failed(g, "nng_listen", url, rv);
   for (int i = 0; i < g->nworkers; i++) {
     g->w[i].state = W_RECV;
@@ -218,6 +221,7 @@ void gateway_stop(gateway *g) {
     return;
   g->stopped = true;
   nng_close(g->sock); /* every worker's aio ends with NNG_ECLOSED */
+  qf_ipc_guard_stop(g->guard);
   for (int i = 0; i < g->nworkers; i++) {
     nng_aio_stop(g->w[i].aio);
     nng_aio_free(g->w[i].aio);

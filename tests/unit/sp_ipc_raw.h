@@ -20,7 +20,7 @@
 
 #define SP_PROTO_REQ0 0x30
 
-static bool sp_write_all(int fd, const uint8_t *p, size_t n) {
+static inline bool sp_write_all(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w <= 0)
@@ -31,10 +31,8 @@ static bool sp_write_all(int fd, const uint8_t *p, size_t n) {
   return true;
 }
 
-/* Connects to `url` (ipc://PATH) as protocol `proto`, announces a message of
- * `size` bytes and reports whether the peer then closed the connection (within
- * 5 s) instead of waiting for the body. */
-static bool sp_ipc_announce_is_dropped(const char *url, uint16_t proto, uint64_t size) {
+/* A Unix socket connected to `url` (ipc://PATH), receiving with a 5 s timeout. */
+static inline int sp_ipc_connect(const char *url) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   cr_assert(strncmp(url, "ipc://", 6) == 0);
   cr_assert_lt(strlen(url + 6), sizeof sa.sun_path);
@@ -44,6 +42,26 @@ static bool sp_ipc_announce_is_dropped(const char *url, uint16_t proto, uint64_t
   struct timeval tv = {.tv_sec = 5};
   cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
   cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "connect %s", url);
+  return fd;
+}
+
+/* Connects to `url` and leaves before the SP handshake, as a health check doing
+ * connect() and close() does: what stops an NNG 1.5.2 ipc listener for good
+ * (nanomsg/nng#1518). The trigger is the listener's send of its half failing
+ * (EPIPE); shutting our reading side first makes it fail however the threads
+ * interleave, where a bare close loses the race when the listener sends first. */
+static inline void sp_ipc_leave_mid_handshake(const char *url) {
+  int fd = sp_ipc_connect(url);
+  cr_assert_eq(shutdown(fd, SHUT_RD), 0);
+  close(fd);
+}
+
+/* Connects to `url` (ipc://PATH) as protocol `proto`, announces a message of
+ * `size` bytes and reports whether the peer then closed the connection (within
+ * 5 s) instead of waiting for the body. */
+static inline bool sp_ipc_announce_is_dropped(const char *url, uint16_t proto,
+                                              uint64_t size) {
+  int fd = sp_ipc_connect(url);
   const uint8_t hello[8] = {0, 'S', 'P', 0, (uint8_t)(proto >> 8), (uint8_t)proto,
                             0, 0};
   cr_assert(sp_write_all(fd, hello, sizeof hello));

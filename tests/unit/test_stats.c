@@ -180,6 +180,28 @@ Test(stats, drops_an_oversized_request_and_keeps_serving) {
   rmdir(dir);
 }
 
+/* NNG 1.5.2 checks whether an ipc address is in use by connecting to it and
+ * closing, which stops the listener that has it (nanomsg/nng#1518): the
+ * server's guard must listen again (qf/ipc_guard.h), within ~3 s. */
+Test(stats, answers_again_after_another_server_tried_its_address) {
+  char url[128], dir[64];
+  ipc_url(url, sizeof url, dir, sizeof dir);
+  qf_stats *a = qf_stats_new("a"), *b = qf_stats_new("b");
+  cr_assert_eq(qf_stats_serve(a, url), 0);
+  for (int round = 0; round < 2; round++) {
+    cr_assert_eq(qf_stats_serve(b, url), QF_EADDR, "address in use");
+    nng_socket req = dial(url);
+    json_t *doc = ask(req, "x", 1);
+    cr_assert_not_null(doc, "no answer after another server tried the address");
+    json_decref(doc);
+    nng_close(req);
+  }
+  qf_stats_free(a);
+  qf_stats_free(b);
+  unlink(url + strlen("ipc://"));
+  rmdir(dir);
+}
+
 Test(stats, a_busy_or_bad_address_is_qf_eaddr) {
   char url[128], dir[64];
   ipc_url(url, sizeof url, dir, sizeof dir);

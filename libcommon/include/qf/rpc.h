@@ -18,6 +18,7 @@
  * The client never returns before its deadline without an answer or an error. */
 #ifndef QF_RPC_H
 #define QF_RPC_H
+#include "qf/ipc_guard.h"
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,8 @@ typedef void (*qf_rpc_handler_fn)(qf_rpc_call *call, const ProtobufCMessage *req
 typedef struct qf_rpc_server_opts {
   size_t max_msg;    /* receive limit; 0 = QF_RPC_MAX_MSG_DEFAULT */
   unsigned contexts; /* concurrent receives; 0 = 64 */
+  const qf_ipc_guard_opts
+      *ipc_guard; /* probing of an ipc:// listener; NULL = defaults */
 } qf_rpc_server_opts;
 
 /* Listens on url and serves service: handlers[i] serves service->methods[i]
@@ -59,6 +62,7 @@ typedef struct qf_rpc_server_counters {
   uint64_t repeats;  /* repeated request ids, answered without running the handler */
   uint64_t rejected; /* answered with an error before any handler: malformed,
                         unknown method, deadline passed, server stopping */
+  uint64_t listener_restarts; /* ipc:// listener listened on again (qf/ipc_guard.h) */
 } qf_rpc_server_counters;
 void qf_rpc_server_get_counters(const qf_rpc_server *s, qf_rpc_server_counters *out);
 
