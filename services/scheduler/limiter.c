@@ -47,6 +47,7 @@ struct limits {
   size_t ngb, ng;
   skey **sb; /* shared keys by name */
   size_t nsb, ns;
+  size_t trim_next; /* the bucket of gb limits_trim goes on from */
 };
 
 static uint64_t hash_str(const char *s) {
@@ -185,6 +186,21 @@ void limits_each_key(limits *l, void (*fn)(lkey *k, void *arg), void *arg) {
     for (skey *k = l->sb[i]; k != NULL; k = k->hnext)
       fn(&k->key, arg);
   fn(&l->global, arg);
+}
+
+size_t limits_trim(limits *l, int64_t now_us, size_t budget) {
+  size_t visited = 0, freed = 0;
+  for (size_t b = 0; b < l->ngb && visited < budget; b++) {
+    size_t i = l->trim_next;
+    l->trim_next = (i + 1) % l->ngb;
+    for (ginfo *g = l->gb[i]; g != NULL; g = g->hnext, visited++)
+      for (size_t j = 0; j < g->key.n; j++) {
+        bool had = g->win[j].t != NULL;
+        wlog_trim(&g->win[j], now_us);
+        freed += had && g->win[j].t == NULL;
+      }
+  }
+  return freed;
 }
 
 void limits_free(limits *l) {

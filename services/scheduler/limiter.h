@@ -124,6 +124,11 @@ ginfo *limits_group(limits *l, qf_kv_txn *txn, const char *id);
 ginfo *limits_group_set(limits *l, const Qunfa__Group *rec);
 
 lkey *limits_global(limits *l);
+/* Frees the window-log rings nothing in which counts any more at now_us, for
+ * about `budget` groups from where the last call stopped (a ring is otherwise
+ * freed only at its group's next lease, which may never come). Returns how many
+ * rings it freed. */
+size_t limits_trim(limits *l, int64_t now_us, size_t budget);
 /* Calls fn for every key: each group's, each shared key, the global key. */
 void limits_each_key(limits *l, void (*fn)(lkey *k, void *arg), void *arg);
 /* The keys of g that may block, lowest tier first: the group's, then its

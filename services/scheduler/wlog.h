@@ -30,8 +30,9 @@
  * unchanged); the price is up to q of pace per window. While every logged
  * completion is at one instant (base_us, base_n of them: a group that has
  * sent once, the common case of a fan-out) the log needs no ring; the ring is
- * allocated on the first completion at a later instant and freed (wlog_trim)
- * once nothing in it can matter, so groups without recent traffic cost nothing
+ * allocated on the first completion at a later instant and freed (wlog_trim,
+ * at the group's next lease or by the sampler's walk, limits_trim) once nothing
+ * in it can matter, so groups without recent traffic cost nothing
  * beyond the struct. (A ring for every group that sent once cost 420 B a group
  * of a 1,000,000/s limit, 43 MB over a 100,000-group fan-out.)
  *

@@ -285,3 +285,28 @@ Test(limits, the_global_limit_allows_a_burst_and_n_per_w_in_the_long_run) {
   free(takes);
   limits_free(l);
 }
+
+Test(limits, a_ring_no_longer_counting_is_freed_without_a_lease) {
+  limits_opts o = {.margin_ms = 0};
+  limits *l = limits_new(&o);
+  ginfo *g[3] = {group(l, "a", "5/s"), group(l, "b", "5/s"), group(l, "c", "5/s")};
+  int64_t now = qf_clock_mono_us();
+  lkey *blocker;
+  bool inflight;
+  for (int i = 0; i < 3; i++) { /* completions at two instants: a ring each */
+    for (int k = 0; k < 2; k++)
+      cr_assert_eq(limits_take(l, g[i], now, &blocker, &inflight), 0);
+    limits_done(g[i], now + 10, true);
+    limits_done(g[i], now + 20, true);
+    cr_assert_not_null(g[i]->win[0].t);
+  }
+  cr_assert_eq(limits_trim(l, now + 1000000, 100), 0, "the last second still counts");
+  size_t freed = 0, calls = 0;
+  while (freed < 3 && calls++ < 10000) /* one group a call: all in one pass */
+    freed += limits_trim(l, now + 20 + 1000000, 1);
+  cr_assert_eq(freed, 3);
+  for (int i = 0; i < 3; i++)
+    cr_assert_null(g[i]->win[0].t);
+  cr_assert_eq(limits_peek(&g[0]->key, now + 20 + 1000000), 0);
+  limits_free(l);
+}
