@@ -257,7 +257,7 @@ peer_run_body() {
   done
   QF_HOOK=http://127.0.0.1:$(qf_free_port)
   QF_RECORD=$run/received.jsonl
-  qf_start mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_RECORD"
+  qf_start_ready mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_RECORD"
   PEER_REDIS_PORT=$port PEER_HOOK=$QF_HOOK PEER_CONCURRENCY=$((connections / $3)) \
     timeout 900 node "$here/peer/main.js" "$1" "$2" "$3" "$4" "$run" "${5:-0}" \
     >"$run/fanout.json"
@@ -319,7 +319,7 @@ ceilings_run() { # REP
   . "$root/scripts/system.sh"
   system_init
   QF_HOOK=http://127.0.0.1:$(qf_free_port)
-  qf_start mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_DIR/received.jsonl"
+  qf_start_ready mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_DIR/received.jsonl"
   local out rate
   out=$(wrk -t 2 -c 64 -d "${ceiling_s}s" -s "$here/wrk_post.lua" "$QF_HOOK/hook/g1")
   echo "$out" >"$run/wrk.txt"
