@@ -45,6 +45,8 @@ seed=${seed:-$((($(date +%s%N) / 1000) % 1000000))}
 for p in qunfa qunfa-scheduler qunfa-store qunfa-dispatcher qunfa-mockchat; do
   [ -x "$QF_BIN/$p" ] || { echo "run.sh: $QF_BIN/$p missing (build first, or set QF_BIN)" >&2; exit 2; }
 done
+# Absolute: the parts start programs from other directories and link to them.
+QF_BIN=$(cd "$QF_BIN" && pwd)
 command -v jq >/dev/null && command -v python3 >/dev/null ||
   { echo "run.sh: needs jq and python3" >&2; exit 2; }
 
