@@ -605,6 +605,17 @@ Test(rpc, serves_new_clients_after_a_peer_leaves_mid_handshake) {
   qf_rpc_client_close(before);
 }
 
+Test(rpc, a_removed_socket_file_is_listened_on_again) {
+  qf_ipc_guard_opts g = {.probe_ms = 100, .answer_ms = 500};
+  qf_rpc_server_opts o = {.ipc_guard = &g};
+  start_server_with(&o);
+  cr_assert_eq(unlink(E.url + strlen("ipc://")), 0);
+  qf_rpc_client *c = open_client(); /* dials until the file is back */
+  expect_good_call(c, 7);
+  cr_assert_geq(counters().listener_restarts, 1);
+  qf_rpc_client_close(c);
+}
+
 Test(rpc, a_healthy_listener_is_left_alone) {
   qf_ipc_guard_opts g = {.probe_ms = 20};
   qf_rpc_server_opts o = {.ipc_guard = &g};
