@@ -83,6 +83,7 @@ static void nng_classify(const qf_dialect_answer *ans, qf_dialect_result *res) {
   default:
     qf_dialect_result_set(res, QF_OUTCOME_RETRY, "nng gateway: %s",
                           r->error && *r->error ? r->error : "retry");
+    res->throttled = r->throttled;
     res->retry_after_ms = r->retry_after_ms < 0 ? 0
                           : r->retry_after_ms > QF_DIALECT_RETRY_MAX_MS
                               ? QF_DIALECT_RETRY_MAX_MS

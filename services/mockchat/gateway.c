@@ -41,6 +41,26 @@ struct gateway {
   bool stopped;
 };
 
+static nng_msg *pack(const Qunfa__GatewayReply *r) {
+  size_t n = qunfa__gateway_reply__get_packed_size(r);
+  nng_msg *m;
+  if (nng_msg_alloc(&m, n) != 0)
+    abort(); /* only on out of memory: the services' policy */
+  qunfa__gateway_reply__pack(r, nng_msg_body(m));
+  return m;
+}
+
+/* The gateway's rate-limit answer: a retry after retry_ms, marked throttled. */
+static nng_msg *pack_throttled(int64_t retry_ms) {
+  Qunfa__GatewayReply r = QUNFA__GATEWAY_REPLY__INIT;
+  r.outcome = QUNFA__OUTCOME__OUTCOME_RETRY;
+  r.retry_after_ms = retry_ms;
+  r.error = "slow down";
+  r.platform_msg_id = "";
+  r.throttled = true;
+  return pack(&r);
+}
+
 static nng_msg *pack_reply(Qunfa__Outcome o, int64_t retry_ms, const char *error,
                            const char *msg_id) {
   Qunfa__GatewayReply r = QUNFA__GATEWAY_REPLY__INIT;
@@ -48,12 +68,7 @@ static nng_msg *pack_reply(Qunfa__Outcome o, int64_t retry_ms, const char *error
   r.retry_after_ms = retry_ms;
   r.error = (char *)(error ? error : "");
   r.platform_msg_id = (char *)(msg_id ? msg_id : "");
-  size_t n = qunfa__gateway_reply__get_packed_size(&r);
-  nng_msg *m;
-  if (nng_msg_alloc(&m, n) != 0)
-    abort(); /* only on out of memory: the services' policy */
-  qunfa__gateway_reply__pack(&r, nng_msg_body(m));
-  return m;
+  return pack(&r);
 }
 
 /* What is wrong with s, or NULL. */
@@ -95,7 +110,7 @@ static nng_msg *handle(gateway *g, const Qunfa__GatewaySend *s) {
   snprintf(target, sizeof target, "nng:%.200s", s->group_id);
   if (faults_burst(g->env.faults, target)) {
     board_count(g->env.board, s->group_id, "nng", BOARD_THROTTLED);
-    return pack_reply(QUNFA__OUTCOME__OUTCOME_RETRY, BURST_WAIT_MS, "slow down", NULL);
+    return pack_throttled(BURST_WAIT_MS);
   }
   snprintf(post, sizeof post, "%" PRIu64, s->post_id);
   uint64_t n = board_accept(g->env.board, s->group_id, "nng", target, post);

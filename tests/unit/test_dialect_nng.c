@@ -32,6 +32,16 @@ Test(dialect_nng, render_packs_a_gateway_send) {
   qf_dialect_request_free(&req);
 }
 
+static qf_dialect_result judge_reply(const Qunfa__GatewayReply *r) {
+  uint8_t buf[256];
+  size_t n = qunfa__gateway_reply__pack(r, buf);
+  qf_dialect_answer ans = {
+      .xfer = QF_XFER_OK, .status = 200, .body = (char *)buf, .body_len = n};
+  qf_dialect_result res;
+  qf_dialect_nng.classify(&ans, &res);
+  return res;
+}
+
 static qf_dialect_result judge(Qunfa__Outcome o, int64_t retry_ms, const char *err,
                                const char *id) {
   Qunfa__GatewayReply r = QUNFA__GATEWAY_REPLY__INIT;
@@ -39,13 +49,7 @@ static qf_dialect_result judge(Qunfa__Outcome o, int64_t retry_ms, const char *e
   r.retry_after_ms = retry_ms;
   r.error = (char *)err;
   r.platform_msg_id = (char *)id;
-  uint8_t buf[256];
-  size_t n = qunfa__gateway_reply__pack(&r, buf);
-  qf_dialect_answer ans = {
-      .xfer = QF_XFER_OK, .status = 200, .body = (char *)buf, .body_len = n};
-  qf_dialect_result res;
-  qf_dialect_nng.classify(&ans, &res);
-  return res;
+  return judge_reply(&r);
 }
 
 Test(dialect_nng, the_reply_is_the_result) {
@@ -61,6 +65,21 @@ Test(dialect_nng, the_reply_is_the_result) {
   r = judge(QUNFA__OUTCOME__OUTCOME_FAILED, 0, "account banned", "");
   cr_assert_eq(r.outcome, QF_OUTCOME_FAILED);
   cr_assert_str_eq(r.error, "nng gateway: account banned");
+}
+
+Test(dialect_nng, a_throttled_retry_is_a_rate_limit_answer) {
+  Qunfa__GatewayReply r = QUNFA__GATEWAY_REPLY__INIT;
+  r.outcome = QUNFA__OUTCOME__OUTCOME_RETRY;
+  r.retry_after_ms = 1000;
+  r.error = "slow down";
+  r.throttled = true;
+  qf_dialect_result res = judge_reply(&r);
+  cr_assert_eq(res.outcome, QF_OUTCOME_RETRY);
+  cr_assert(res.throttled);
+  cr_assert_eq(res.retry_after_ms, 1000);
+  r.throttled = false; /* a retry for any other reason teaches nothing */
+  cr_assert_not(judge_reply(&r).throttled);
+  cr_assert_not(judge(QUNFA__OUTCOME__OUTCOME_DELIVERED, 0, "", "m").throttled);
 }
 
 Test(dialect_nng, no_or_unreadable_reply_retries) {
