@@ -65,6 +65,12 @@ qf_start_dispatcher() {
     --name "$name" "$@"
 }
 
+# qf_stat URL PATH: one figure of a process's stats document at URL, PATH being
+# a jq path into it (.counters.leases_issued, .gauges.live_sessions).
+qf_stat() {
+  "$QF_BIN/qunfa" stats --stats-url "$1" --json | jq ".[0].stats$2"
+}
+
 # Writes N generic groups g1..gN hooked to mockchat into FILE (JSON Lines).
 # QUERY, if given, is appended to every hook url.
 qf_make_groups() {

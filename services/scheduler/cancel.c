@@ -61,10 +61,14 @@ static void remember(cancels *c, uint64_t id) {
   c->n++;
 }
 
-void cancel_delivery(sched *s, apost *p, uint32_t seq) {
+void cancel_mark(sched *s, apost *p, uint32_t seq) {
   apost_set_error(p, seq, "post cancelled");
   apost_set_state(p, seq, QUNFA__DELIVERY_STATE__CANCELLED);
   apost_write(p, seq, commit_batch(s->work));
+}
+
+void cancel_delivery(sched *s, apost *p, uint32_t seq) {
+  cancel_mark(s, p, seq);
   live_final(s->lv, p, seq); /* a live session's group goes on to its next segment */
 }
 
@@ -79,6 +83,10 @@ static void cancel_active(sched *s, apost *p, cancel_result *out) {
   for (uint32_t seq = 0; seq < p->loaded; seq++) {
     if (p->d[seq].state != QUNFA__DELIVERY_STATE__PENDING)
       continue;
+    if (live_carried(s->lv, p, seq)) { /* its text is out with an earlier segment */
+      out->leased++;
+      continue;
+    }
     cancel_delivery(s, p, seq);
     out->cancelled++;
   }

@@ -20,7 +20,8 @@
 /* What a cancel did. */
 typedef struct cancel_result {
   uint32_t cancelled; /* deliveries cancelled, counting those still to load */
-  uint32_t leased;    /* leased at the cancel: may still be delivered */
+  uint32_t leased;    /* leased at the cancel, or carried by a live segment's
+                         lease (live_carried): may still be delivered */
   bool was_done;      /* every delivery was final already */
 } cancel_result;
 
@@ -34,8 +35,10 @@ void cancel_free(cancels *c);
 int cancel_post(sched *s, uint64_t id, cancel_result *out);
 
 /* Cancels pending delivery seq of the cancelled post p (written to the work
- * stream). */
+ * stream); a live session's group goes on to its next segment. */
 void cancel_delivery(sched *s, apost *p, uint32_t seq);
+/* The same without the live session's step, for live.c itself. */
+void cancel_mark(sched *s, apost *p, uint32_t seq);
 
 /* The posts cancelled within the last lease period, for Lease replies (borrowed
  * until the next call). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "active.h"
+#include "cancel.h"
 #include "commit.h"
 #include "contents.h"
 #include "db.h"
@@ -192,15 +193,37 @@ static int stored_final(sched *s, uint64_t post, uint32_t g) {
   return state;
 }
 
+bool live_carried(lives *lv, const apost *p, uint32_t seq) {
+  const slot *sl = map_get(lv, p->id);
+  const lsess *ls;
+  const apost *lead;
+  if (sl == NULL || seq >= sl->ls->ngroups)
+    return false;
+  ls = sl->ls;
+  if (sl->k <= ls->next[seq] || sl->k > ls->covered[seq])
+    return false;
+  lead = active_find(lv->s->act, ls->posts[ls->next[seq]]);
+  return lead != NULL && seq < lead->loaded &&
+         lead->d[seq].state == QUNFA__DELIVERY_STATE__LEASED;
+}
+
 /* Queues group g's delivery of the segment whose turn it is, if it is loaded,
  * pending and held; one that ended while held (its post was cancelled) is
- * passed over. */
+ * passed over, and one its post's cancel left to a carrying lease that then
+ * did not deliver (live_carried) is cancelled now. */
 static void release(lives *lv, lsess *ls, uint32_t g) {
   for (uint32_t k = ls->next[g]; k < ls->nseg; k = ls->next[g]) {
     apost *p = active_find(lv->s->act, ls->posts[k]);
     int state;
     if (p != NULL && g >= p->loaded)
       return; /* not loaded yet: live_hold lets it go at load */
+    if (p != NULL && p->cancelled && p->d[g].state == QUNFA__DELIVERY_STATE__PENDING) {
+      cancel_mark(lv->s, p, g);
+      active_check_done(lv->s->act, p); /* may retire p: not used after */
+      ls->ended[QUNFA__DELIVERY_STATE__CANCELLED]++;
+      ls->next[g] = k + 1;
+      continue;
+    }
     state = p != NULL ? p->d[g].state : stored_final(lv->s, ls->posts[k], g);
     if (state == QUNFA__DELIVERY_STATE__PENDING && p->d[g].where == WHERE_NONE)
       ready_push(lv->s->rdy, p, g);

@@ -42,6 +42,10 @@ void live_final(lives *lv, apost *p, uint32_t seq);
 /* Delivery seq of p is being leased in l: coalesces the group's held
  * segments into l->text (borrowed until the next lease of that group). */
 void live_lease(lives *lv, apost *p, uint32_t seq, Qunfa__Lease *l);
+/* Whether pending delivery seq of p is a segment that the group's lease now
+ * out (of an earlier segment) carries, coalesced: it ends with that lease
+ * (delivered with it, or cancelled if its post is cancelled meanwhile). */
+bool live_carried(lives *lv, const apost *p, uint32_t seq);
 
 /* Joins texts[0..n) with newlines while the result stays within max bytes
  * (at least texts[0]); returns how many were taken. Pure; for tests. A NULL

@@ -14,7 +14,7 @@ qf_make_groups 5 "$QF_DIR/groups.jsonl"
 "$Q" groups import "$QF_DIR/groups.jsonl" >/dev/null
 touch "$QF_RECORD"
 
-gauge() { "$Q" stats --stats-url "$STATS" --json | jq '.[0].stats.gauges.live_sessions'; }
+gauge() { qf_stat "$STATS" .gauges.live_sessions; }
 ids=()
 for t in A B C; do
   ids+=("$("$Q" live open --title "$t" --guest G --to all --open-text "open $t" --json | jq -r .live)")
