@@ -27,6 +27,17 @@ qf_start_ready() {
   qf_wait_ready "$1" "$QF_READY_TIMEOUT"
 }
 
+# The standard system's addresses under QF_DIR: sets QF_API, QF_WORK, QF_STORE,
+# QF_RECORD, QF_HOOK (a free loopback port) and exports QUNFA_SERVER for the CLI.
+qf_system_addresses() {
+  QF_API=ipc://$QF_DIR/api.sock
+  QF_WORK=ipc://$QF_DIR/work.sock
+  QF_STORE=ipc://$QF_DIR/store.sock
+  QF_RECORD=$QF_DIR/received.jsonl
+  QF_HOOK=http://127.0.0.1:$(qf_free_port)
+  export QUNFA_SERVER=$QF_API
+}
+
 # The standard system: mockchat, store, scheduler and N dispatchers.
 # Sets QF_API, QF_WORK, QF_STORE, QF_HOOK (mockchat base url), QF_RECORD and
 # exports QUNFA_SERVER for the CLI. Extra flags for mockchat and for every
@@ -35,12 +46,7 @@ qf_start_ready() {
 qf_start_system() {
   local dispatchers=${1:-2}
   shift || true
-  QF_API=ipc://$QF_DIR/api.sock
-  QF_WORK=ipc://$QF_DIR/work.sock
-  QF_STORE=ipc://$QF_DIR/store.sock
-  QF_RECORD=$QF_DIR/received.jsonl
-  QF_HOOK=http://127.0.0.1:$(qf_free_port)
-  export QUNFA_SERVER=$QF_API
+  qf_system_addresses
   qf_start_ready mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_RECORD" \
     "${QF_MOCKCHAT_ARGS[@]}" || return 1
   qf_start_ready store qunfa-store --listen "$QF_STORE" --data "$QF_DIR/store" || return 1

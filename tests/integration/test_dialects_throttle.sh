@@ -14,10 +14,7 @@ set -euo pipefail
 . "$QF_SRC/scripts/system.sh"
 qf_system_init "$QF_BIN"
 
-QF_API=ipc://$QF_DIR/api.sock
-QF_WORK=ipc://$QF_DIR/work.sock
-QF_STORE=ipc://$QF_DIR/store.sock
-export QUNFA_SERVER=$QF_API
+qf_system_addresses
 CHAT=http://127.0.0.1:$(qf_free_port)
 BURST=http://127.0.0.1:$(qf_free_port)
 qf_start_ready chat qunfa-mockchat --listen "$CHAT" --record "$QF_DIR/chat.jsonl"

@@ -12,12 +12,7 @@ set -euo pipefail
 . "$QF_SRC/scripts/system.sh"
 qf_system_init "$QF_BIN"
 
-QF_API=ipc://$QF_DIR/api.sock
-QF_WORK=ipc://$QF_DIR/work.sock
-QF_STORE=ipc://$QF_DIR/store.sock
-QF_RECORD=$QF_DIR/received.jsonl
-QF_HOOK=http://127.0.0.1:$(qf_free_port)
-export QUNFA_SERVER=$QF_API
+qf_system_addresses
 qf_start_ready mockchat qunfa-mockchat --listen "$QF_HOOK" --record "$QF_RECORD"
 qf_start_ready store qunfa-store --listen "$QF_STORE" --data "$QF_DIR/store"
 qf_start_scheduler --lease-ms 30000

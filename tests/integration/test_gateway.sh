@@ -16,10 +16,7 @@ set -euo pipefail
 . "$QF_SRC/scripts/system.sh"
 qf_system_init "$QF_BIN"
 
-QF_API=ipc://$QF_DIR/api.sock
-QF_WORK=ipc://$QF_DIR/work.sock
-QF_STORE=ipc://$QF_DIR/store.sock
-export QUNFA_SERVER=$QF_API
+qf_system_addresses
 GW1=ipc://$QF_DIR/gateway1.sock
 GW2=tcp://127.0.0.1:$(qf_free_port)
 qf_start_ready chat1 qunfa-mockchat --listen "http://127.0.0.1:0" --record "$QF_DIR/gw1.jsonl" \

@@ -16,11 +16,8 @@ set -euo pipefail
 qf_system_init "$QF_BIN"
 
 K=6
-QF_API=ipc://$QF_DIR/api.sock
-QF_WORK=ipc://$QF_DIR/work.sock
-QF_STORE=ipc://$QF_DIR/store.sock
+qf_system_addresses
 STATS=ipc://$QF_DIR/scheduler.stats
-export QUNFA_SERVER=$QF_API
 CHAT=http://127.0.0.1:$(qf_free_port)
 read -r -a LEARN_ARGS <<<"${QF_LEARN_ARGS:-}"
 qf_start_ready chat qunfa-mockchat --listen "$CHAT" --record "$QF_DIR/chat.jsonl"

@@ -10,13 +10,8 @@ set -euo pipefail
 . "$QF_SRC/scripts/system.sh"
 qf_system_init "$QF_BIN"
 
-QF_API=ipc://$QF_DIR/api.sock
-QF_WORK=ipc://$QF_DIR/work.sock
-QF_STORE=ipc://$QF_DIR/store.sock
-QF_RECORD=$QF_DIR/received.jsonl
-QF_HOOK=http://127.0.0.1:$(qf_free_port)
+qf_system_addresses
 GW=ipc://$QF_DIR/gateway.sock
-export QUNFA_SERVER=$QF_API
 Q=$QF_BIN/qunfa
 N=3
 
