@@ -3,7 +3,7 @@
  * fixtures is accepted and recorded as a card, and each malformed card in the
  * fixture's "mockchat_rejects" ({"name", "url", "body", "status", "answer_has"})
  * is rejected with the platform's status and error. */
-#include "mockchat_secrets.h"
+#include "mockchat_unit.h"
 #include "platform.h"
 
 #include "qf/err.h"
@@ -37,24 +37,9 @@ typedef struct decoded {
 /* Decodes body sent to url (scheme and host dropped) as mockchat would. */
 static void decode(const char *url, const char *body, decoded *d) {
   const char *p = strstr(url, "://");
-  p = p ? strchr(p + 3, '/') : url;
-  char path[1024];
-  const char *q = strchr(p, '?');
-  size_t n = q ? (size_t)(q - p) : strlen(p);
-  cr_assert_lt(n, sizeof path);
-  memcpy(path, p, n);
-  path[n] = '\0';
   memset(d, 0, sizeof *d);
-  const mc_platform *pl = mc_platform_route(path);
-  cr_assert_not_null(pl, "no platform for %s", path);
-  mc_request rq = {.path = path,
-                   .query = q ? q + 1 : NULL,
-                   .body = body,
-                   .len = strlen(body),
-                   .idem_key = "1:g",
-                   .now_ms = NOW_MS,
-                   .secrets = sec};
-  d->rc = pl->decode(&rq, &d->m, &d->rej);
+  mc_request rq = {.idem_key = "1:g", .now_ms = NOW_MS, .secrets = sec};
+  d->rc = mockchat_decode(p ? strchr(p + 3, '/') : url, body, rq, &d->m, &d->rej);
 }
 
 static void decoded_free(decoded *d) {

@@ -1,6 +1,6 @@
 /* The simulated platforms' checks: what each accepts, and how it rejects a
  * malformed, unsigned or badly signed request, as the real platform answers. */
-#include "mockchat_secrets.h"
+#include "mockchat_unit.h"
 #include "platform.h"
 
 #include "qf/err.h"
@@ -42,21 +42,8 @@ static outcome *run(const char *uri, const char *body, const char *key, int64_t 
   json_decref(o.answer);
   mc_reply_clear(&o.rej);
   memset(&o, 0, sizeof o);
-  char path[512];
-  const char *q = strchr(uri, '?');
-  size_t n = q ? (size_t)(q - uri) : strlen(uri);
-  memcpy(path, uri, n);
-  path[n] = '\0';
-  const mc_platform *pl = mc_platform_route(path);
-  cr_assert_not_null(pl, "no platform for %s", path);
-  mc_request rq = {.path = path,
-                   .query = q ? q + 1 : NULL,
-                   .body = body,
-                   .len = strlen(body),
-                   .idem_key = key,
-                   .now_ms = now ? now : NOW_MS,
-                   .secrets = sec};
-  o.rc = pl->decode(&rq, &o.m, &o.rej);
+  mc_request rq = {.idem_key = key, .now_ms = now ? now : NOW_MS, .secrets = sec};
+  o.rc = mockchat_decode(uri, body, rq, &o.m, &o.rej);
   if (o.rc != 0 && o.rej.body)
     o.answer = json_loads(o.rej.body, 0, NULL);
   return &o;
