@@ -1,5 +1,7 @@
 #include "qf/config.h"
 
+#include "qf/log.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -259,4 +261,19 @@ void qf_config_print_help(const qf_config_spec *spec) {
   printf("  %-24s %s\n", "-h, --help", "print this help and exit");
   printf("\nEach flag may also be set in the environment; the command line wins.\n");
   fflush(stdout);
+}
+
+int qf_config_bad_value(const char *prog, const char *flag, const char *value,
+                        const char *want) {
+  fprintf(stderr, "%s: --%s: \"%s\" is not %s. Try '%s --help'.\n", prog, flag, value,
+          want, prog);
+  return 2;
+}
+
+int qf_config_log_level(const char *prog, const char *value) {
+  qf_log_level lv;
+  if (qf_log_level_parse(value, &lv) != 0)
+    return qf_config_bad_value(prog, "log-level", value, "debug, info, warn or error");
+  qf_log_set_level(lv);
+  return 0;
 }

@@ -46,16 +46,7 @@ static int parse_flags(int argc, char **argv, opts *o) {
   qf_config_result r = qf_config_parse(&spec, argc, argv, NULL, 0, NULL);
   if (r != QF_CONFIG_OK)
     return r == QF_CONFIG_HELP ? 0 : 2;
-  qf_log_level lv;
-  if (qf_log_level_parse(o->log_level, &lv) != 0) {
-    fprintf(stderr,
-            "qunfa-store: --log-level: \"%s\" is not debug, info, warn or error. "
-            "Try 'qunfa-store --help'.\n",
-            o->log_level);
-    return 2;
-  }
-  qf_log_set_level(lv);
-  return -1;
+  return qf_config_log_level("qunfa-store", o->log_level) != 0 ? 2 : -1;
 }
 
 /* Stops serving: commits and answers what is staged first, so no acknowledged

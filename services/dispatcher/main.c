@@ -97,13 +97,8 @@ static int parse_flags(flags *f, int argc, char **argv) {
     return 0;
   if (r == QF_CONFIG_USAGE)
     return 2;
-  qf_log_level lvl;
-  if (qf_log_level_parse(f->log_level, &lvl) != 0) {
-    fprintf(stderr, "%s: --log-level: \"%s\" is not debug, info, warn or error\n", PROG,
-            f->log_level);
+  if (qf_config_log_level(PROG, f->log_level) != 0)
     return 2;
-  }
-  qf_log_set_level(lvl);
   if (!f->host_connections || f->host_connections > f->concurrency)
     f->host_connections = f->concurrency;
   return -1;

@@ -39,10 +39,7 @@ typedef struct flags {
 } flags;
 
 static int usage(const char *flag, const char *value, const char *want) {
-  fprintf(stderr,
-          "qunfa-mockchat: --%s: \"%s\" is not %s. Try 'qunfa-mockchat --help'.\n",
-          flag, value, want);
-  return 2;
+  return qf_config_bad_value("qunfa-mockchat", flag, value, want);
 }
 
 /* Parses the flags into f, o and scale; -1 to go on, otherwise the exit status. */
@@ -87,10 +84,8 @@ static int parse_flags(int argc, char **argv, flags *f, faults_opts *o, double *
   qf_config_result r = qf_config_parse(&cs, argc, argv, NULL, 0, NULL);
   if (r != QF_CONFIG_OK)
     return r == QF_CONFIG_HELP ? 0 : 2;
-  qf_log_level lv;
-  if (qf_log_level_parse(level, &lv) != 0)
-    return usage("log-level", level, "debug, info, warn or error");
-  qf_log_set_level(lv);
+  if (qf_config_log_level("qunfa-mockchat", level) != 0)
+    return 2;
   if (!faults_parse_rate(f->fail_rate, &o->fail_rate))
     return usage("fail-rate", f->fail_rate, "a probability 0..1");
   char *end;
@@ -100,7 +95,6 @@ static int parse_flags(int argc, char **argv, flags *f, faults_opts *o, double *
   o->latency_ms = (uint32_t)f->latency_ms;
   o->throttle_burst = (uint32_t)f->throttle_burst;
   o->seed = (uint64_t)f->seed;
-  qf_log_set_level(lv);
   return -1;
 }
 

@@ -47,6 +47,8 @@
 #include "tags.h"
 #include "timeline.h"
 
+#define PROG "qunfa-scheduler"
+
 #define DRAIN_TICK_MS 10
 #define DRAIN_STORE_MAX_MS 5000
 
@@ -158,46 +160,27 @@ static int parse_flags(int argc, char **argv, opts *o) {
        "stats URLs of other processes to relay, comma-separated", false, 0, 0},
   };
   qf_config_spec spec = {
-      "qunfa-scheduler",
+      PROG,
       "--listen URL --work URL --store URL --data DIR [--stats URL] [--lease-ms N] "
       "[--max-attempts N] [--catch-up DURATION] [--map-size SIZE]",
       "Schedules posts and fans them out: keeps groups, posts, the timeline and "
       "every delivery's state in LMDB under DIR, leases due deliveries to "
       "dispatchers on the work address and records their results.",
       flags, sizeof flags / sizeof flags[0]};
-  qf_log_level lv;
   qf_config_result r = qf_config_parse(&spec, argc, argv, NULL, 0, NULL);
   if (r != QF_CONFIG_OK)
     return r == QF_CONFIG_HELP ? 0 : 2;
-  if (qf_log_level_parse(o->log_level, &lv) != 0) {
-    fprintf(stderr,
-            "qunfa-scheduler: --log-level: \"%s\" is not debug, info, warn or "
-            "error. Try 'qunfa-scheduler --help'.\n",
-            o->log_level);
+  if (qf_config_log_level(PROG, o->log_level) != 0)
     return 2;
-  }
-  qf_log_set_level(lv);
-  if (o->global_rate[0] != '\0' && qf_rate_parse(o->global_rate, &o->global) != 0) {
-    fprintf(stderr,
-            "qunfa-scheduler: --global-rate: \"%s\" is not N/s, N/min or N/h. Try "
-            "'qunfa-scheduler --help'.\n",
-            o->global_rate);
-    return 2;
-  }
-  if (parse_size(o->map_size, &o->map_bytes) != 0) {
-    fprintf(stderr,
-            "qunfa-scheduler: --map-size: \"%s\" is not a size from 64K up (bytes, or "
-            "with K, M or G). Try 'qunfa-scheduler --help'.\n",
-            o->map_size);
-    return 2;
-  }
-  if (recur_parse_duration(o->catch_up, &o->catch_up_ms) != 0) {
-    fprintf(stderr,
-            "qunfa-scheduler: --catch-up: \"%s\" is not a duration (e.g. 1h, 15m, "
-            "90s, 500ms). Try 'qunfa-scheduler --help'.\n",
-            o->catch_up);
-    return 2;
-  }
+  if (o->global_rate[0] != '\0' && qf_rate_parse(o->global_rate, &o->global) != 0)
+    return qf_config_bad_value(PROG, "global-rate", o->global_rate,
+                               "N/s, N/min or N/h");
+  if (parse_size(o->map_size, &o->map_bytes) != 0)
+    return qf_config_bad_value(PROG, "map-size", o->map_size,
+                               "a size from 64K up (bytes, or with K, M or G)");
+  if (recur_parse_duration(o->catch_up, &o->catch_up_ms) != 0)
+    return qf_config_bad_value(PROG, "catch-up", o->catch_up,
+                               "a duration (e.g. 1h, 15m, 90s, 500ms)");
   return -1;
 }
 

@@ -50,4 +50,12 @@ qf_config_result qf_config_parse(const qf_config_spec *spec, int argc, char **ar
 /* Prints the --help text of spec to stdout. */
 void qf_config_print_help(const qf_config_spec *spec);
 
+/* Says on stderr that a flag's value is not what it must be, in the words every
+ * program uses ("PROG: --FLAG: \"VALUE\" is not WANT. Try 'PROG --help'.") and
+ * returns 2, the exit status of a usage error. */
+int qf_config_bad_value(const char *prog, const char *flag, const char *value,
+                        const char *want);
+/* Sets the log level from --log-level's value: 0, or 2 after saying why. */
+int qf_config_log_level(const char *prog, const char *value);
+
 #endif
