@@ -1,12 +1,13 @@
 # shellcheck shell=bash
 # The system of scripts/system.sh with a stats socket on every process and the
 # scheduler's HTTP server, for the observability tests. Source after system.sh:
-#   qf_start_observed_system [DISPATCHERS] [MOCKCHAT ARGS...]
+#   qf_start_observed_system [DISPATCHERS] [SCHEDULER ARGS...]
 # sets QF_STATS_<NAME> (ipc urls), QF_STATS_ALL (comma-separated) and
 # QF_HTTP (http://127.0.0.1:PORT of the scheduler's --metrics-http).
 
 qf_start_observed_system() {
   local dispatchers=${1:-2} i relays
+  shift || true
   QF_API=ipc://$QF_DIR/api.sock
   QF_WORK=ipc://$QF_DIR/work.sock
   QF_STORE=ipc://$QF_DIR/store.sock
@@ -26,7 +27,7 @@ qf_start_observed_system() {
   qf_start_ready store qunfa-store --listen "$QF_STORE" --data "$QF_DIR/store" \
     --stats "$QF_STATS_STORE" "${QF_LOG_ARGS[@]}" || return 1
   qf_start_scheduler --stats "$QF_STATS_SCHEDULER" --metrics-http "127.0.0.1:$QF_HTTP_PORT" \
-    --relay-stats "$relays" "${QF_LOG_ARGS[@]}" || return 1
+    --relay-stats "$relays" "${QF_LOG_ARGS[@]}" "$@" || return 1
   for i in $(seq 1 "$dispatchers"); do
     qf_start_dispatcher "dispatcher$i" --stats "ipc://$QF_DIR/dispatcher$i.stats" \
       "${QF_LOG_ARGS[@]}" || return 1
