@@ -52,7 +52,7 @@ one_run() { # REP
   touch "$QF_RECORD"
   local t0_s at i created
   t0_s=$(($(date +%s) + 20))
-  at=$(date -u -d "@$t0_s" +%Y-%m-%dT%H:%M:%SZ)
+  at=$(qf_rfc3339 $((t0_s * 1000)))
   for i in $(seq 1 "$posts"); do
     "$bin/qunfa" post --to all --text "limiter $i" --at "$at" --json >/dev/null
   done

@@ -104,6 +104,11 @@ qf_now_ms() {
   echo $(($(date +%s%N) / 1000000))
 }
 
+# qf_rfc3339 MS: epoch milliseconds MS as an RFC 3339 UTC time (for --at).
+qf_rfc3339() {
+  date -u -d "@$(($1 / 1000)).$(printf %03d $(($1 % 1000)))" +%Y-%m-%dT%H:%M:%S.%3NZ
+}
+
 # qf_wait_for SECONDS DESCRIPTION COMMAND...: runs COMMAND until it succeeds or
 # the deadline passes (then records a failure naming DESCRIPTION, returns 1).
 qf_wait_for() {

@@ -38,7 +38,7 @@ violations() { curl -s "$CHAT/stats" | jq '[.groups[] | .violations] | add // 0'
 run() {
   local at before post status delivered=0 failed=0
   before=$(violations)
-  at=$(date -u -d "@$(($(date +%s) + 2))" +%Y-%m-%dT%H:%M:%SZ)
+  at=$(qf_rfc3339 $((($(date +%s) + 2) * 1000)))
   local posts=()
   for i in $(seq 1 "$K"); do
     posts+=("$("$QF_BIN/qunfa" post --to group:slack-a,slack-b --at "$at" \

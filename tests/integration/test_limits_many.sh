@@ -43,7 +43,7 @@ qf_wait_post_done "$("$QF_BIN/qunfa" post --to tag:warm --text warm --json | jq 
 
 # Every post due at one whole second far enough ahead to create them all.
 t0_s=$(($(date +%s) + 8))
-at=$(date -u -d "@$t0_s" +%Y-%m-%dT%H:%M:%SZ)
+at=$(qf_rfc3339 $((t0_s * 1000)))
 posts=()
 for i in $(seq 1 "$POSTS"); do
   posts+=("$("$QF_BIN/qunfa" post --to tag:many --at "$at" --text "p$i" --json |

@@ -10,7 +10,7 @@ qf_start_system 1
 qf_make_groups 20 "$QF_DIR/groups.jsonl"
 "$QF_BIN/qunfa" groups import "$QF_DIR/groups.jsonl" >/dev/null
 due_ms=$(($(qf_now_ms) + 3000))
-at=$(date -u -d "@$((due_ms / 1000)).$((due_ms % 1000))" +%Y-%m-%dT%H:%M:%S.%3NZ)
+at=$(qf_rfc3339 "$due_ms")
 post() { "$QF_BIN/qunfa" post --to all --text "once" --at "$at" --json "$@" | jq -r .post; }
 
 first=$(post --key morning-2026-11-23)

@@ -9,7 +9,7 @@ qf_start_system 1
 qf_make_groups 50 "$QF_DIR/groups.jsonl"
 "$QF_BIN/qunfa" groups import "$QF_DIR/groups.jsonl"
 due_ms=$(($(date +%s%3N) + 4000))
-at=$(date -u -d "@$((due_ms / 1000)).$((due_ms % 1000))" +%Y-%m-%dT%H:%M:%S.%3NZ)
+at=$(qf_rfc3339 "$due_ms")
 post=$("$QF_BIN/qunfa" post --to all --text "later" --at "$at" --json | jq -r .post)
 qf_kill scheduler KILL
 [ ! -s "$QF_RECORD" ] || { echo "FAIL: delivered before its time"; exit 1; }
