@@ -3,8 +3,9 @@
  *   qunfa-bench groups    --count N --hook URL
  *       upserts groups g1..gN (generic dialect, url HOOK/hook/gI, no binding rate)
  *   qunfa-bench fanout    --audience all --lead-ms L
- *       one post due L ms from now; polls its status until nothing is pending or
- *       leased; prints one JSON line: post, due_ms, created_ms, done_ms, counts
+ *       one post due L ms from now; from its due time on, polls its status until
+ *       nothing is pending or leased; prints one JSON line: post, due_ms,
+ *       created_ms, done_ms, counts
  *   qunfa-bench precision --posts N --window-ms W --lead-ms L --out FILE
  *       N posts, post i to group gI, due at random moments in [T0, T0 + W] with
  *       T0 = now + L, created in due order by several clients in parallel; writes
@@ -133,10 +134,18 @@ static int cmd_groups(const opts *o) {
 
 /* ---- fanout ---- */
 
-static int wait_done(qunfa_client *c, qunfa_post_id id, int64_t timeout_ms,
-                     qunfa_status *st) {
+/* Polls from due_ms on: before it nothing can end, and a status call on a post
+ * not yet running reads all its stored deliveries, which would only load the
+ * scheduler (the peer counts completions without asking Redis). */
+static int wait_done(qunfa_client *c, qunfa_post_id id, int64_t due_ms,
+                     int64_t timeout_ms, qunfa_status *st) {
   int64_t end = qf_clock_mono_ms() + timeout_ms;
   struct timespec poll = {0, POLL_MS * 1000000L};
+  int64_t ahead = due_ms - qf_clock_now_ms();
+  if (ahead > 0) {
+    struct timespec lead = {ahead / 1000, (ahead % 1000) * 1000000L};
+    nanosleep(&lead, NULL);
+  }
   while (qf_clock_mono_ms() < end) {
     int rc = qunfa_post_status(c, id, st);
     if (rc != 0)
@@ -158,7 +167,7 @@ static int cmd_fanout(const opts *o) {
                              &id, &total);
   int64_t created = qf_clock_now_ms();
   if (rc == 0)
-    rc = wait_done(c, id, o->timeout_ms, &st);
+    rc = wait_done(c, id, due, o->timeout_ms, &st);
   int64_t done = qf_clock_now_ms();
   if (rc != 0) {
     fprintf(stderr, "qunfa-bench: fanout: %s\n", qunfa_last_error(c));
