@@ -162,6 +162,10 @@ void apost_write_record(const apost *p, qf_kv_batch *b) {
   rec.created_ms = p->created_ms;
   rec.total = p->total;
   rec.done = p->done;
+  if (p->done) {
+    rec.n_final_counts = APOST_STATES;
+    rec.final_counts = (uint32_t *)p->counts;
+  }
   rec.cancelled = p->cancelled;
   rec.schedule_id = p->schedule_id;
   rec.priority = (Qunfa__Priority)p->priority;

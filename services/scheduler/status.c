@@ -1,6 +1,7 @@
 #include "status.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "active.h"
 #include "apost.h"
@@ -47,6 +48,23 @@ static int count_stored(qf_kv_txn *txn, uint64_t post, uint32_t seq, counter *c)
   return rc < 0 ? rc : c->err;
 }
 
+const uint32_t *status_final_counts(const Qunfa__Post *rec) {
+  return rec->done && rec->n_final_counts == APOST_STATES ? rec->final_counts : NULL;
+}
+
+int status_stored_counts(qf_kv_txn *txn, const Qunfa__Post *rec,
+                         uint32_t counts[APOST_STATES]) {
+  const uint32_t *final = status_final_counts(rec);
+  counter c = {{0}, 0};
+  int rc = 0;
+  if (final != NULL)
+    memcpy(c.counts, final, sizeof c.counts);
+  else
+    rc = count_stored(txn, rec->id, 0, &c);
+  memcpy(counts, c.counts, sizeof c.counts);
+  return rc;
+}
+
 static void fill_status(Qunfa__PostStatusReply *r, const uint32_t *counts) {
   r->pending = counts[QUNFA__DELIVERY_STATE__PENDING];
   r->leased = counts[QUNFA__DELIVERY_STATE__LEASED];
@@ -75,7 +93,7 @@ void status_on_post(qf_rpc_call *call, const ProtobufCMessage *msg, void *arg) {
     reply.total = p->total;
     reply.due_ms = p->due_ms;
   } else if ((rc = db_get_post(txn, req->post_id, &rec)) == 0) {
-    rc = count_stored(txn, rec->id, 0, &c);
+    rc = status_stored_counts(txn, rec, c.counts);
     reply.total = rec->total;
     reply.due_ms = rec->due_ms;
   }

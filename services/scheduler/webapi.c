@@ -11,6 +11,7 @@
 #include "db.h"
 #include "qf/alloc.h"
 #include "qf/err.h"
+#include "status.h"
 
 /* Posts listed by /api/posts at most (the oldest due first). */
 #define POSTS_MAX 200
@@ -32,7 +33,8 @@ static json_t *post_json(uint64_t id, int64_t due_ms, uint32_t total,
 }
 
 /* An active post from memory (deliveries still loading count as pending), or a
- * stored one from its record (not started: all pending; done: not counted). */
+ * stored one from its record (not started: all pending; done: the counts its
+ * record keeps, none in a record written before it kept them). */
 static json_t *one_post(sched *s, qf_kv_txn *txn, uint64_t id) {
   apost *p = active_find(s->act, id);
   if (p) {
@@ -47,7 +49,8 @@ static json_t *one_post(sched *s, qf_kv_txn *txn, uint64_t id) {
   uint32_t c[APOST_STATES] = {0};
   if (!rec->done)
     c[QUNFA__DELIVERY_STATE__PENDING] = rec->total;
-  json_t *o = post_json(id, rec->due_ms, rec->total, rec->done ? NULL : c, false);
+  json_t *o = post_json(id, rec->due_ms, rec->total,
+                        rec->done ? status_final_counts(rec) : c, false);
   json_object_set_new(o, "done", json_boolean(rec->done));
   qunfa__post__free_unpacked(rec, NULL);
   return o;
