@@ -10,6 +10,7 @@
 #include "tmpdir.h"
 
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <string.h>
 
 static char dir[64];
@@ -42,6 +43,22 @@ static void put_delivery(qf_kv_batch *b, uint64_t post, uint32_t seq, int state)
   d.group_id = "g";
   d.state = state;
   db_put_delivery(b, post, seq, &d);
+}
+
+/* Stores post id's record (done or not, with final counts or none) and its
+ * three deliveries in states[0..2]. */
+static void put_post(uint64_t id, bool done, uint32_t *final, const int states[3]) {
+  Qunfa__Post rec = QUNFA__POST__INIT;
+  rec.id = id;
+  rec.total = 3;
+  rec.done = done;
+  rec.n_final_counts = final ? APOST_STATES : 0;
+  rec.final_counts = final;
+  qf_kv_batch *b = qf_kv_batch_new();
+  db_put_post(b, &rec);
+  for (uint32_t i = 0; i < 3; i++)
+    put_delivery(b, id, i, states[i]);
+  commit(b);
 }
 
 /* The counts status_stored_counts gives for the stored post id. */
@@ -88,15 +105,11 @@ Test(status, finished_post_counted_from_its_record) {
 }
 
 Test(status, record_without_counts_counted_from_deliveries) {
-  Qunfa__Post rec = QUNFA__POST__INIT;
-  rec.id = 8;
-  rec.total = 3;
-  rec.done = true;
+  put_post(8, true, NULL,
+           (const int[3]){QUNFA__DELIVERY_STATE__DELIVERED,
+                          QUNFA__DELIVERY_STATE__DELIVERED,
+                          QUNFA__DELIVERY_STATE__EXPIRED});
   qf_kv_batch *b = qf_kv_batch_new();
-  db_put_post(b, &rec);
-  put_delivery(b, 8, 0, QUNFA__DELIVERY_STATE__DELIVERED);
-  put_delivery(b, 8, 1, QUNFA__DELIVERY_STATE__DELIVERED);
-  put_delivery(b, 8, 2, QUNFA__DELIVERY_STATE__EXPIRED);
   put_delivery(b, 9, 0, QUNFA__DELIVERY_STATE__FAILED); /* the next post's */
   commit(b);
   uint32_t got[APOST_STATES];
@@ -106,18 +119,10 @@ Test(status, record_without_counts_counted_from_deliveries) {
 
 Test(status, unfinished_post_counted_from_deliveries) {
   static uint32_t stale[APOST_STATES] = {0, 0, 9, 9, 9, 9};
-  Qunfa__Post rec = QUNFA__POST__INIT;
-  rec.id = 10;
-  rec.total = 3;
   /* Counts in a record not done are not to be trusted. */
-  rec.n_final_counts = APOST_STATES;
-  rec.final_counts = stale;
-  qf_kv_batch *b = qf_kv_batch_new();
-  db_put_post(b, &rec);
-  put_delivery(b, 10, 0, QUNFA__DELIVERY_STATE__PENDING);
-  put_delivery(b, 10, 1, QUNFA__DELIVERY_STATE__LEASED);
-  put_delivery(b, 10, 2, QUNFA__DELIVERY_STATE__DELIVERED);
-  commit(b);
+  put_post(10, false, stale,
+           (const int[3]){QUNFA__DELIVERY_STATE__PENDING, QUNFA__DELIVERY_STATE__LEASED,
+                          QUNFA__DELIVERY_STATE__DELIVERED});
   uint32_t got[APOST_STATES];
   stored_counts(10, got);
   expect_counts(got, (uint32_t[APOST_STATES]){2, 0, 1, 0, 0, 0});
